@@ -1,0 +1,1 @@
+"""spaCy components of clinex (factories named ``clinex_*``)."""

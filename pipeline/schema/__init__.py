@@ -1,0 +1,1 @@
+"""The JSON Schema of clinex records (``record.schema.json``)."""

@@ -1,0 +1,1 @@
+"""Rule data of clinex (JSONL files), installed as the package ``pipeline.rules``."""
