@@ -57,6 +57,12 @@ class DocumentTimeoutError(InputError):
     code = "E120"
 
 
+class WorkerCrashError(ClinexError):
+    """The worker process running a document died (segfault, out-of-memory kill)."""
+
+    code = "E130"
+
+
 class RuleError(ClinexError):
     """A rule file is malformed: the message names file, line and key."""
 

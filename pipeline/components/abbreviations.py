@@ -1,0 +1,77 @@
+"""``clinex_abbreviations``: short forms the paper defines take their long form's entity.
+
+scispaCy's ``AbbreviationDetector`` (Schwartz & Hearst 2003, "A simple algorithm
+for identifying abbreviation definitions in biomedical text") finds definitions such
+as "lactate dehydrogenase (LDH)" or "rituximab (RTX)". When a recognizer found an
+entity matching the long form (Jaccard overlap of characters >= 0.5, one inside the
+other), the short form at the definition and every later occurrence get that
+entity's label and norm, with source "abbreviation".
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from scispacy.abbreviation import AbbreviationDetector
+from spacy.language import Language
+from spacy.tokens import Doc, Span
+
+from pipeline.components import register_extensions
+from pipeline.components.entities import add_candidate, candidates
+
+log = logging.getLogger(__name__)
+
+
+def overlap_score(a: tuple[int, int], b: tuple[int, int]) -> float:
+    """Jaccard overlap of two character ranges when one contains the other, else 0."""
+    inside = (a[0] <= b[0] and b[1] <= a[1]) or (b[0] <= a[0] and a[1] <= b[1])
+    if not inside:
+        return 0.0
+    inter = min(a[1], b[1]) - max(a[0], b[0])
+    union = max(a[1], b[1]) - min(a[0], b[0])
+    return inter / union if union else 0.0
+
+
+def best_entity(long_form: tuple[int, int], spans: list[Span], *, threshold: float = 0.5) -> Span | None:
+    """The candidate that best matches a long form, or None below ``threshold``."""
+    best, score = None, threshold
+    for span in spans:
+        s = overlap_score(long_form, (span.start_char, span.end_char))
+        if s > score or (s == score and best is None and s > 0):
+            best, score = span, s
+    return best
+
+
+class AbbreviationPropagator:
+    def __init__(self, nlp: Language, name: str = "clinex_abbreviations") -> None:
+        register_extensions()
+        self.name = name
+        self.detector = AbbreviationDetector(nlp)
+
+    def __call__(self, doc: Doc) -> Doc:
+        doc._.abbreviations = []
+        self.detector(doc)
+        existing = [s for s in candidates(doc) if s.label_ in ("DRUG", "SCORE", "LAB")]
+        defined: dict[str, tuple[Span, dict[str, Any]]] = {}
+        for short in sorted(doc._.abbreviations, key=lambda s: s.start):
+            long = short._.long_form
+            if long is None or short.text in defined:
+                continue
+            ent = best_entity((long.start_char, long.end_char), existing)
+            if ent is not None:
+                defined[short.text] = (short, ent)
+        for short in doc._.abbreviations:
+            if short.text not in defined:
+                continue
+            first, ent = defined[short.text]
+            if short.start < first.start:
+                continue
+            covered = any(s.label_ == ent.label_ and s.start <= short.start and short.end <= s.end for s in existing)
+            if not covered:
+                add_candidate(doc, short, ent.label_, "abbreviation", dict(ent._.clinex_norm or {}))
+        return doc
+
+
+@Language.factory("clinex_abbreviations", assigns=["doc.spans"], default_config={})
+def make_abbreviations(nlp: Language, name: str) -> AbbreviationPropagator:
+    return AbbreviationPropagator(nlp, name)

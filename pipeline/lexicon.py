@@ -1,0 +1,245 @@
+"""The drug lexicon: ``rules/drugs.jsonl`` over the DrugBank-linked dictionary of
+``drug-named-entity-recognition``.
+
+The library is the broad lexicon and normalizer (names, synonyms, brands ->
+canonical name and DrugBank id); ``rules/drugs.jsonl`` adds what it lacks (class,
+target, abbreviations, old and salt names, CAR T products and code names, drug
+classes). Library entries that are no drug are left out: MeSH-only headings without
+a drug page (proteins such as "C-reactive protein", "immunoglobulins", cytokines
+such as "IL-6"), names in ``rules/drug_stoplist.jsonl``, analyte names from the
+score and lab rules, and terms shorter than four characters.
+
+Importing the library unpickles its whole dictionary (~4 s), so the filtered map is
+cached on disk (``$CLINEX_CACHE_DIR`` or ``~/.cache/clinex``) keyed by the library
+version and the rules, and rebuilt when either changes.
+"""
+from __future__ import annotations
+
+import bz2
+import logging
+import os
+import pickle
+import re
+from dataclasses import dataclass
+from functools import lru_cache
+from importlib import metadata, resources
+from pathlib import Path
+from typing import Any
+
+from pipeline.ruleset import load_rules, rules_sha256
+
+log = logging.getLogger(__name__)
+
+_DASHES = re.compile(r"[\u2010-\u2015\u2212]")
+_SPACE_AROUND = re.compile(r"\s*([-/])\s*")
+_SPACES = re.compile(r"\s+")
+
+
+def term_key(text: str) -> str:
+    """Lookup key for a term: lowercase, one dash, single spaces, no spaces around ``-`` and ``/``.
+
+    ``"Functional Assessment of Chronic Illness Therapy – Fatigue"`` and
+    ``"functional assessment of chronic illness therapy-fatigue"`` share a key.
+    """
+    s = _DASHES.sub("-", text.lower().replace("μ", "µ"))
+    s = _SPACES.sub(" ", s).strip()
+    return _SPACE_AROUND.sub(r"\1", s)
+
+
+@dataclass(frozen=True)
+class DrugInfo:
+    """What a surface form normalizes to (``norm`` of a DRUG span)."""
+
+    name: str
+    drug_class: str | None = None
+    target: str | None = None
+    drugbank_id: str | None = None
+    is_class: bool = False
+    rule: bool = False
+
+    def norm(self) -> dict[str, Any]:
+        return {"name": self.name, "class": self.drug_class, "target": self.target,
+                "drugbank_id": self.drugbank_id, "is_class": self.is_class}
+
+
+def _library_version() -> str:
+    try:
+        return metadata.version("drug-named-entity-recognition")
+    except metadata.PackageNotFoundError:
+        return "absent"
+
+
+def _cache_dir() -> Path:
+    return Path(os.environ.get("CLINEX_CACHE_DIR") or Path.home() / ".cache" / "clinex")
+
+
+def _read_library() -> dict[str, Any] | None:
+    try:
+        path = resources.files("drug_named_entity_recognition").joinpath("drug_ner_dictionary.pkl.bz2")
+        with path.open("rb") as raw, bz2.open(raw, "rb") as f:
+            return pickle.load(f)
+    except (ModuleNotFoundError, OSError, pickle.UnpicklingError, EOFError) as e:
+        log.warning("drug-named-entity-recognition dictionary unavailable (%s); using rules/drugs.jsonl only", e)
+        return None
+
+
+def excluded_terms() -> set[str]:
+    """Keys that are never drugs: the stoplist and every analyte name of the score/lab rules."""
+    keys = {term_key(r["pattern"]) for r in load_rules("drug_stoplist")}
+    for name in ("scores", "labs"):
+        for rule in load_rules(name):
+            for term in [rule["id"], rule.get("pattern", "")] + rule.get("synonyms", []) + rule.get("abbreviations", []):
+                if term:
+                    keys.add(term_key(term))
+    return keys
+
+
+def _is_drug_entry(data: dict[str, Any]) -> bool:
+    return bool(data.get("drugbank_id") or data.get("medline_plus_id") or data.get("nhs_url"))
+
+
+def build_library_map(raw: dict[str, Any], exclude: set[str]) -> dict[str, tuple[str, str | None]]:
+    """Filtered ``variant key -> (canonical name, DrugBank id)`` from the library's dictionary."""
+    canon_data = raw["drug_canonical_to_data"]
+    out: dict[str, tuple[str, str | None]] = {}
+    for variant, canonicals in raw["drug_variant_to_canonical"].items():
+        if not canonicals:
+            continue
+        key = term_key(variant)
+        if len(key) < 4 or key in exclude or key.replace(".", "").isdigit():
+            continue
+        canonical = canonicals[0]
+        data = canon_data.get(canonical, {})
+        if not _is_drug_entry(data):
+            continue
+        out[key] = (canonical.lower(), data.get("drugbank_id"))
+    return out
+
+
+def _library_map() -> dict[str, tuple[str, str | None]]:
+    stamp = f"{_library_version()}-{rules_sha256()[:16]}"
+    cache = _cache_dir() / f"drug_lexicon-{stamp}.pkl"
+    try:
+        with cache.open("rb") as f:
+            return pickle.load(f)
+    except (OSError, pickle.UnpicklingError, EOFError):
+        pass
+    raw = _read_library()
+    if raw is None:
+        return {}
+    mapping = build_library_map(raw, excluded_terms())
+    try:
+        cache.parent.mkdir(parents=True, exist_ok=True)
+        tmp = cache.with_suffix(f".tmp{os.getpid()}")
+        with tmp.open("wb") as f:
+            pickle.dump(mapping, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(cache)
+    except OSError as e:
+        log.info("cannot write lexicon cache %s: %s", cache, e)
+    return mapping
+
+
+_NEEDS_KEY = re.compile(r"\s\s|\n|\s[-/]|[-/]\s|[\u2010-\u2015\u2212μ]")
+
+
+class TermIndex:
+    """Longest-match lookup of terms over a Doc's tokens, without a PhraseMatcher.
+
+    Keys are ``term_key``s (case-insensitive) or exact strings (case-sensitive
+    abbreviations). A candidate is any run of up to ``max_tokens`` tokens whose
+    text, normalized, is a key; a 2-character prefix set skips most tokens at once,
+    so building is a dict copy and matching is a few lookups per token.
+    """
+
+    def __init__(self, folded: dict[str, Any], exact: dict[str, Any] | None = None, *, max_tokens: int = 12) -> None:
+        self.folded = folded
+        self.exact = exact or {}
+        self.prefixes = {k[:2] for k in folded} | {k[:2].lower() for k in self.exact}
+        longest = max((len(k.split()) + k.count("-") + k.count("/") for k in list(folded) + list(self.exact)), default=1)
+        self.max_tokens = min(max_tokens, longest + 3)
+
+    def lookup(self, text: str) -> Any:
+        hit = self.exact.get(text.strip())
+        if hit is not None:
+            return hit
+        low = text.lower()
+        return self.folded.get(low if not _NEEDS_KEY.search(low) else term_key(low))
+
+    def matches(self, doc: Any) -> list[tuple[int, int, Any]]:
+        """Non-overlapping longest ``(start_token, end_token, value)`` matches, left to right."""
+        text = doc.text
+        lower = text.lower()
+        out: list[tuple[int, int, Any]] = []
+        n = len(doc)
+        i = 0
+        while i < n:
+            tok = doc[i]
+            start = tok.idx
+            if tok.is_space or lower[start:start + 2] not in self.prefixes:
+                i += 1
+                continue
+            best: tuple[int, Any] | None = None
+            for j in range(i, min(n, i + self.max_tokens)):
+                end_tok = doc[j]
+                end = end_tok.idx + len(end_tok)
+                surface = text[start:end]
+                if "\n\n" in surface:
+                    break
+                hit = self.exact.get(surface)
+                if hit is None:
+                    low = lower[start:end]
+                    hit = self.folded.get(low if not _NEEDS_KEY.search(low) else term_key(low))
+                if hit is not None:
+                    best = (j + 1, hit)
+            if best is None:
+                i += 1
+                continue
+            out.append((i, best[0], best[1]))
+            i = best[0]
+        return out
+
+
+class DrugLexicon:
+    """Case-insensitive term lookup plus case-sensitive abbreviations (``MTX``, ``RTX``)."""
+
+    def __init__(self, rules: list[dict[str, Any]], library: dict[str, tuple[str, str | None]]) -> None:
+        self.terms: dict[str, DrugInfo] = {}
+        self.abbreviations: dict[str, DrugInfo] = {}
+        self.regexes: list[tuple[str, DrugInfo]] = []
+        for key, (name, dbid) in library.items():
+            self.terms[key] = DrugInfo(name, drugbank_id=dbid)
+        for rule in rules:
+            name = rule["id"].lower()
+            dbid = None
+            for term in [rule["id"], rule.get("pattern", "")] + rule.get("synonyms", []):
+                hit = library.get(term_key(term)) if term else None
+                if hit and hit[1]:
+                    dbid = hit[1]
+                    break
+            info = DrugInfo(name, rule.get("class"), rule.get("target"), dbid, bool(rule.get("is_class")), True)
+            for term in [rule["id"], rule.get("pattern", "")] + rule.get("synonyms", []):
+                if term:
+                    self.terms[term_key(term)] = info
+            for abbr in rule.get("abbreviations", []):
+                self.abbreviations[abbr] = info
+            for pattern in rule.get("regex", []):
+                self.regexes.append((pattern, info))
+        # library synonyms (brands, salts) of a rule drug take the rule's class and target
+        by_dbid = {i.drugbank_id: i for i in self.terms.values() if i.rule and i.drugbank_id}
+        for key, info in list(self.terms.items()):
+            if not info.rule and info.drugbank_id in by_dbid:
+                self.terms[key] = by_dbid[info.drugbank_id]
+        self.index = TermIndex(self.terms, self.abbreviations)
+
+    def lookup(self, text: str) -> DrugInfo | None:
+        """The drug a surface form names: abbreviations by exact case, terms by key."""
+        return self.index.lookup(text)
+
+    def __len__(self) -> int:
+        return len(self.terms) + len(self.abbreviations)
+
+
+@lru_cache(maxsize=2)
+def load_lexicon(*, library: bool = True) -> DrugLexicon:
+    """The drug lexicon (cached); ``library=False`` uses only ``rules/drugs.jsonl``."""
+    return DrugLexicon(load_rules("drugs"), _library_map() if library else {})

@@ -1,0 +1,165 @@
+"""The spaCy pipeline of clinex.
+
+``load_nlp(ner_model=...)`` builds (once per argument) a pipeline with the scispaCy
+tokenizer (keeps ``DAS28-ESR``, ``CD19``, ``mm/h``, ``5.46``, ``3/3`` whole; we add a
+suffix rule so "g/L." at a sentence end loses its period), a rule-based sentence
+segmenter that does not split at "Fig.", "e.g.", "et al.", "vs." or decimals, the
+optional statistical NER, and the ``clinex_*`` recognizers:
+
+    clinex_sentences -> [ner] -> clinex_drugs -> clinex_analytes -> clinex_timepoints
+    -> [clinex_ner_drugs] -> clinex_abbreviations -> clinex_entities -> [clinex_measurements]
+
+``ner_model``: ``None`` for no statistical NER; ``"default"`` for the model shipped in
+``pipeline/models/clinex_ner``; any other value is a spaCy package name or path
+(e.g. ``en_ner_bc5cdr_md`` when installed) whose ``ner`` (and ``tok2vec``) are used.
+"""
+from __future__ import annotations
+
+import importlib
+import logging
+import re
+import threading
+from pathlib import Path
+
+import spacy
+from spacy.language import Language
+from spacy.tokens import Doc
+
+import pipeline.components.abbreviations  # noqa: F401  (registers the factories)
+import pipeline.components.analytes  # noqa: F401
+import pipeline.components.drugs  # noqa: F401
+import pipeline.components.entities  # noqa: F401
+import pipeline.components.ner_drugs  # noqa: F401
+import pipeline.components.timepoints  # noqa: F401
+from pipeline.components import register_extensions
+from pipeline.errors import ModelError
+
+log = logging.getLogger(__name__)
+DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "clinex_ner"
+NER_PIPES = ("tok2vec", "ner")
+_CACHE: dict[str | None, Language] = {}
+_LOCK = threading.Lock()
+
+# tokens after which a period does not end a sentence
+NO_SPLIT_AFTER = frozenset(
+    "fig figs fig. figs. e.g. i.e. e.g i.e al. al vs. vs cf. cf ca. approx. no. nos. dr. prof. ref. refs. suppl. "
+    "eq. et etc. resp. mr. mrs. ms. st. jr. sr. inc. ltd. co. dept. univ. vol. p. pp. ed. eds.".split())
+SENTENCE_END = frozenset({".", "!", "?"})
+_INITIALS = re.compile(r"^(?:[A-Z]\.)+$|^(?:[a-z]\.){2,}$")
+
+
+def make_tokenizer(nlp: Language):
+    """scispaCy's combined rule tokenizer plus a suffix rule splitting the period after
+    ``g/L.``, ``mg/dL.``, ``IgA.`` (an upper-case letter after ``/`` or a lower-case one)."""
+    from scispacy.custom_tokenizer import combined_rule_tokenizer
+    from spacy.lang import char_classes
+
+    tokenizer = combined_rule_tokenizer(nlp)
+    extra = r"(?<=[/{al}][{au}])\.$".format(al=char_classes.ALPHA_LOWER, au=char_classes.ALPHA_UPPER)
+    tokenizer.suffix_search = re.compile(f"{extra}|{tokenizer.suffix_search.__self__.pattern}").search
+    return tokenizer
+
+
+def _ends_sentence(prev: str, before: str) -> bool:
+    if prev in SENTENCE_END:
+        return not (before.lower() in NO_SPLIT_AFTER or before.lower() + "." in NO_SPLIT_AFTER)
+    return (len(prev) > 1 and prev.endswith(".") and prev.lower() not in NO_SPLIT_AFTER
+            and not _INITIALS.match(prev))
+
+
+def sentence_starts(words: list[str]) -> list[bool]:
+    """Sentence starts for a token list (pure): after ``.``/``!``/``?`` unless an abbreviation
+    ("Fig.", "et al.", "e.g.", "vs.") precedes or the next token starts in lower case, with a
+    digit or with closing punctuation; and after a paragraph break."""
+    starts = [bool(words) and not words[0].isspace()] + [False] * (len(words) - 1)
+    prev_i = 0
+    for i in range(1, len(words)):
+        cur = words[i]
+        if cur.isspace():
+            continue
+        between = "".join(words[prev_i + 1:i])
+        prev = words[prev_i]
+        if "\n\n" in between or prev.isspace():
+            starts[i] = True
+        elif _ends_sentence(prev, words[prev_i - 1] if prev_i > 0 else ""):
+            first = cur[:1]
+            starts[i] = not (first.islower() or first.isdigit() or first in ",;:)]")
+        prev_i = i
+    return starts
+
+
+@Language.component("clinex_sentences", assigns=["token.is_sent_start"])
+def clinex_sentences(doc: Doc) -> Doc:
+    """Rule-based sentence boundaries (see ``sentence_starts``)."""
+    words = [t.text for t in doc]
+    for tok, start in zip(doc, sentence_starts(words)):
+        tok.is_sent_start = start
+    return doc
+
+
+def _measurements_available() -> bool:
+    try:
+        importlib.import_module("pipeline.measurements")
+    except ImportError:
+        return False
+    return "clinex_measurements" in spacy.registry.factories.get_all()
+
+
+def _load_ner(ner_model: str) -> Language:
+    """The spaCy pipeline holding the statistical NER named by ``ner_model``."""
+    if ner_model == "default":
+        if not (DEFAULT_MODEL_DIR / "config.cfg").exists():
+            raise ModelError(
+                "the shipped NER model is missing; train it with `clinex train-ner` or run with --ner-model none",
+                path=DEFAULT_MODEL_DIR)
+        target: str | Path = DEFAULT_MODEL_DIR
+    else:
+        target = ner_model
+    try:
+        return spacy.load(target)
+    except (OSError, ValueError, ImportError) as e:
+        raise ModelError(f"cannot load NER model {ner_model!r}: {e}", path=str(target)) from e
+
+
+def build_nlp(*, ner_model: str | None = "default") -> Language:
+    """A fresh pipeline (uncached); see ``load_nlp``."""
+    register_extensions()
+    if ner_model in (None, "", "none"):
+        nlp = spacy.blank("en")
+        nlp.tokenizer = make_tokenizer(nlp)
+        nlp.add_pipe("clinex_sentences")
+        has_ner = False
+    else:
+        nlp = _load_ner(ner_model)
+        for name in list(nlp.pipe_names):
+            if name not in NER_PIPES:
+                nlp.remove_pipe(name)
+        if "ner" not in nlp.pipe_names:
+            raise ModelError(f"model {ner_model!r} has no 'ner' component", path=str(ner_model))
+        nlp.tokenizer = make_tokenizer(nlp)
+        nlp.add_pipe("clinex_sentences", first=True)
+        has_ner = True
+    nlp.add_pipe("clinex_drugs")
+    nlp.add_pipe("clinex_analytes")
+    nlp.add_pipe("clinex_timepoints")
+    if has_ner:
+        nlp.add_pipe("clinex_ner_drugs")
+    nlp.add_pipe("clinex_abbreviations")
+    nlp.add_pipe("clinex_entities")
+    if _measurements_available():
+        nlp.add_pipe("clinex_measurements")
+    else:
+        log.info("pipeline.measurements not available: clinex_measurements not added")
+    return nlp
+
+
+def load_nlp(*, ner_model: str | None = "default") -> Language:
+    """The clinex pipeline, cached per ``ner_model`` (None: no statistical NER).
+
+    Raises ``ModelError`` when the requested NER model is missing or unloadable.
+    """
+    key = None if ner_model in (None, "", "none") else ner_model
+    with _LOCK:
+        if key not in _CACHE:
+            _CACHE[key] = build_nlp(ner_model=key)
+        return _CACHE[key]
