@@ -27,14 +27,17 @@ character offsets), one sentence at a time:
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
 
 import regex as re
 
+from spacy.language import Language
+
+from pipeline.components import register_extensions
 from pipeline.document import Table
-from pipeline.patients import Patient, PatientMention, find_patient_mentions, find_patients
+from pipeline.patients import PatientMention, find_patient_mentions, find_patients
 from pipeline.record import Evidence, Measurement, Timepoint
 from pipeline.values import NumberMatch, find_numbers, parse_number
 
@@ -146,6 +149,7 @@ _PAT_LEADING_GAP_RE = re.compile(
     r"^[\s,:]*(?:(?:was|were|had|has|is|are|showed|of|at|decreased|increased|dropped|declined|fell|rose|"
     r"improved|went|from)\s+)*$", re.IGNORECASE)
 _MERGE_GAP_RE = re.compile(r"^[\s()\[\],\-–]*$")
+_FIRST_HOUR_RE = re.compile(r"\s*\((?:in\s+the\s+)?(?:1st|first)\s+h(?:ou)?r\)", re.IGNORECASE)
 _SCORE_NON_UNITS = {"unit", "units", "point", "points", "pts", "pt", "score", "scores"}
 _MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
            r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -237,7 +241,14 @@ def read_unit(text: str, pos: int, *, kind: str = "lab", limit: int | None = Non
             continue
         unit, ucum, _, _ = unit_fields(normalizer(probe))
         if unit is not None:
-            return unit, ucum, cand, start + len(cand)
+            end = start + len(cand)
+            # "52 mm (1st hour)": a length read in the first hour of sedimentation is a rate per hour.
+            hour = _FIRST_HOUR_RE.match(text, end, limit)
+            if hour:
+                per_hour, per_hour_ucum, _, _ = unit_fields(normalizer(f"{probe}/h"))
+                if per_hour is not None:
+                    return per_hour, per_hour_ucum, text[start:hour.end()], hour.end()
+            return unit, ucum, cand, end
     return None
 
 
@@ -249,14 +260,16 @@ def excluded_number(text: str, start: int, end: int, *, maximum: float | None = 
     before = text[max(0, start - 40):start]
     after = text[end:end + 60]
     num = text[start:end]
+    if re.search(r"(?<![A-Za-z]-?)\b\d+(?:\.\d+)?\s*[-–—]\s*$", before) or re.match(r"^\s*[-–—]\s*\d", after):
+        return "range"
+    if re.match(r"[<>≤≥=~≈]", num) and re.search(r"\b[pP]\s*$", before):
+        return "statistic"
     if before[-1:].isalpha() or (before[-1:] in "-_/" and before[-2:-1].isalnum()) or before.endswith(("^", "×")):
         return "identifier"
     if re.match(r"^-\w", after) and not re.match(r"^-(?:year|month|week|day)", after, re.IGNORECASE):
         return "identifier"
     if re.match(r"^\d", after) or re.fullmatch(r"\d{7,}", num):
         return "identifier"
-    if re.search(r"\b\d+\s*[-–—]\s*$", before) or re.match(r"^\s*[-–—]\s*\d", after):
-        return "range"
     if maximum is not None and before.rstrip().endswith("(") and after.lstrip().startswith(")"):
         return "count"
     if _REFRANGE_BEFORE.search(before):
@@ -504,7 +517,7 @@ def parse_stretch(text: str, lists: Sequence[ValueList], times: Sequence[Mention
     if leading is not None:
         for g in groups:
             if g.patients is None:
-                g.patients = leading.ids if len(leading.ids) == 1 or g.size != len(leading.ids) else leading.ids
+                g.patients = leading.ids
                 g.by_position = len(leading.ids) > 1 and g.size == len(leading.ids)
     return groups, free_times, leading
 
@@ -585,6 +598,7 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
     doses: list[dict] = []
     ctx = Context()
 
+    in_tables = [(t.start, t.end) for t in tables]
     for sent_index, (s0, s1) in enumerate(sentences):
         if any(a <= s0 < b for a, b in skip):
             continue
@@ -600,6 +614,7 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
         times.sort(key=lambda t: t.start)
         pmentions = [PatientMention(p.start + s0, p.end + s0, p.ids, p.text) for p in find_patient_mentions(text[s0:s1])]
         blocked = [(e.start, e.end) for e in analytes + drugs + times] + [(p.start, p.end) for p in pmentions]
+        blocked += in_tables  # table cells are read by table_measurements
         numbers = []
         for n in find_numbers(text[s0:s1]):
             n = NumberMatch(n.start + s0, n.end + s0, n.parsed, n.is_word)
@@ -771,10 +786,10 @@ def _remember_order(ctx: Context, order: tuple[str, ...], sent_index: int) -> No
 
 
 def _nearest_time(times: list[Mention], pos: int) -> Mention | None:
-    before = [t for t in times if t.end <= pos and not t.norm.get("is_baseline")]
+    before = [t for t in times if t.end <= pos]
     if before:
         return before[-1]
-    after = [t for t in times if t.start >= pos and not t.norm.get("is_baseline")]
+    after = [t for t in times if t.start >= pos]
     return after[0] if len(after) == 1 else None
 
 
@@ -929,22 +944,15 @@ def doc_sentences(doc: Any) -> list[tuple[int, int]]:
     return sentence_bounds_fallback(doc.text)
 
 
-def _register() -> None:
-    from spacy.language import Language
-
-    from pipeline.components import register_extensions
-
-    register_extensions()
-    if "clinex_measurements" in Language.factories:
-        return
-
-    @Language.factory(
-        "clinex_measurements",
-        default_config={"spans_key": "clinex", "carry_over": True, "checks": True},
-        assigns=["doc._.clinex_measurements", "doc._.clinex_patients", "doc._.clinex_derived", "doc._.clinex_doses"],
-    )
-    def make_measurements(nlp: Any, name: str, *, spans_key: str, carry_over: bool, checks: bool) -> "MeasurementAssembler":
-        return MeasurementAssembler(nlp, name, spans_key=spans_key, carry_over=carry_over, checks=checks)
+@Language.factory(
+    "clinex_measurements",
+    default_config={"spans_key": "clinex", "carry_over": True, "checks": True},
+    assigns=["doc._.clinex_measurements", "doc._.clinex_patients", "doc._.clinex_derived", "doc._.clinex_doses"],
+)
+def make_measurements(nlp: Language, name: str, *, spans_key: str, carry_over: bool,
+                      checks: bool) -> "MeasurementAssembler":
+    """Factory of ``clinex_measurements`` (entry point ``pipeline.measurements:make_measurements``)."""
+    return MeasurementAssembler(nlp, name, spans_key=spans_key, carry_over=carry_over, checks=checks)
 
 
 class MeasurementAssembler:
@@ -959,6 +967,7 @@ class MeasurementAssembler:
         self.normalizer = normalizer
 
     def __call__(self, doc: Any) -> Any:
+        register_extensions()
         if self.normalizer is None:
             self.normalizer = default_unit_normalizer()
         result = assemble(doc.text, doc_sentences(doc), mentions_from_doc(doc, self.spans_key),
@@ -974,5 +983,3 @@ class MeasurementAssembler:
         doc._.clinex_doses = result.doses
         return doc
 
-
-_register()

@@ -19,6 +19,7 @@ import importlib
 import logging
 import re
 import threading
+import warnings
 from pathlib import Path
 
 import spacy
@@ -54,9 +55,13 @@ def make_tokenizer(nlp: Language):
     from scispacy.custom_tokenizer import combined_rule_tokenizer
     from spacy.lang import char_classes
 
-    tokenizer = combined_rule_tokenizer(nlp)
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        tokenizer = combined_rule_tokenizer(nlp)
     extra = r"(?<=[/{al}][{au}])\.$".format(al=char_classes.ALPHA_LOWER, au=char_classes.ALPHA_UPPER)
-    tokenizer.suffix_search = re.compile(f"{extra}|{tokenizer.suffix_search.__self__.pattern}").search
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)  # spaCy's own suffix classes trip re's set-union warning
+        tokenizer.suffix_search = re.compile(f"{extra}|{tokenizer.suffix_search.__self__.pattern}").search
     return tokenizer
 
 

@@ -24,7 +24,8 @@ SEX_WORDS = {
     "man": "M", "men": "M", "male": "M", "boy": "M", "gentleman": "M", "father": "M",
 }
 _NOUN = r"(?:patient|patients|pt|pts|case|cases|subject|subjects)"
-_ID = r"(?:\d{1,3}|(?-i:[A-H]))\b(?![.,]\d|-\w|\s*%|\s+to\b|\s*[-–]\s*\d)"
+_ID = (r"(?:\d{1,3}|(?-i:[A-H]))\b(?![.,]\d|-\w|\s*%|\s+to\b|\s*[-–]\s*\d"
+       r"|[\s-]*(?:years?|yrs?|months?|weeks?|days?|hours?|h|d)\b)")
 _LIST_SEP = r"(?:\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&|or)\s+)"
 # "patient 1", "patients 1 and 2", "patients 1, 2 and 3", "patient no. 2", "P2" is left out (ambiguous).
 _NUMBERED = re.compile(
@@ -78,9 +79,6 @@ def find_patient_mentions(text: str) -> list[PatientMention]:
     found: list[PatientMention] = []
     for m in _NUMBERED.finditer(text):
         ids_text = m["ids"]
-        after = text[m.end():m.end() + 12]
-        if re.match(r"\s*(?:-|\s)?(?:years?|yrs?|months?|weeks?|days?|%)\b", after):
-            continue  # "patients 18 years or older", "patients 50%" are not ids
         ids = _ids(ids_text)
         if ids:
             found.append(PatientMention(m.start(), m.end(), ids, m.group(0)))

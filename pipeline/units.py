@@ -27,7 +27,7 @@ class UnitInfo:
 
 def unit_key(text: str) -> str:
     """Canonical spelling used for lookups: micro sign, ×, powers of ten and spacing unified."""
-    s = text.strip().translate(_SUPERSCRIPTS)
+    s = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+", lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), text.strip())
     s = s.replace("μ", "µ").replace("\u2009", " ").replace("\u00a0", " ")
     s = re.sub(r"<sup>\s*(\w+)\s*</sup>", r"^\1", s)
     s = re.sub(r"(?i)(?:^|(?<=\s))(?:x|\*|×)\s*(?=10)", "×", s)

@@ -123,7 +123,7 @@ def test_usage_errors_exit_2_with_one_line(runner: CliRunner, fake_pipeline: lis
 def test_run_without_inputs_needs_a_corpus(runner: CliRunner, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.chdir(tmp_path)
     result = runner.invoke(app, ["run"])
-    assert result.exit_code == 2 and "no corpus/ folder" in result.stderr
+    assert result.exit_code == 2 and "no corpus/documents.jsonl" in result.stderr
 
 
 def test_run_without_inputs_runs_the_corpus_into_outputs_and_evaluates(
@@ -131,6 +131,9 @@ def test_run_without_inputs_runs_the_corpus_into_outputs_and_evaluates(
     (tmp_path / "corpus" / "gold").mkdir(parents=True)
     for name in GOOD:
         shutil.copy(FIXTURES / name, tmp_path / "corpus" / name)
+    listing = "".join(json.dumps({"file": name}) + "\n" for name in GOOD)
+    (tmp_path / "corpus" / "documents.jsonl").write_text(listing)
+    (tmp_path / "corpus" / "GUIDELINES.md").write_text("# not a document\n")
     (tmp_path / "corpus" / "gold" / "letter.json").write_text("{}")
     calls: list[tuple[Path, Path, list[str]]] = []
     evaluate = types.ModuleType("pipeline.evaluate")

@@ -3,13 +3,14 @@
 scispaCy's ``AbbreviationDetector`` (Schwartz & Hearst 2003, "A simple algorithm
 for identifying abbreviation definitions in biomedical text") finds definitions such
 as "lactate dehydrogenase (LDH)" or "rituximab (RTX)". When a recognizer found an
-entity matching the long form (Jaccard overlap of characters >= 0.5, one inside the
+entity matching the long form (Jaccard overlap of characters >= 0.7, one inside the
 other), the short form at the definition and every later occurrence get that
 entity's label and norm, with source "abbreviation".
 """
 from __future__ import annotations
 
 import logging
+import warnings
 from typing import Any
 
 from scispacy.abbreviation import AbbreviationDetector
@@ -17,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.components import register_extensions
-from pipeline.components.entities import add_candidate, candidates
+from pipeline.components.entities import add_candidate, candidate_info, candidates
 
 log = logging.getLogger(__name__)
 
@@ -32,7 +33,7 @@ def overlap_score(a: tuple[int, int], b: tuple[int, int]) -> float:
     return inter / union if union else 0.0
 
 
-def best_entity(long_form: tuple[int, int], spans: list[Span], *, threshold: float = 0.5) -> Span | None:
+def best_entity(long_form: tuple[int, int], spans: list[Span], *, threshold: float = 0.7) -> Span | None:
     """The candidate that best matches a long form, or None below ``threshold``."""
     best, score = None, threshold
     for span in spans:
@@ -50,7 +51,9 @@ class AbbreviationPropagator:
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.abbreviations = []
-        self.detector(doc)
+        with warnings.catch_warnings():
+            warnings.filterwarnings("ignore", message=r".*W036")  # no definitions in this doc
+            self.detector(doc)
         existing = [s for s in candidates(doc) if s.label_ in ("DRUG", "SCORE", "LAB")]
         defined: dict[str, tuple[Span, dict[str, Any]]] = {}
         for short in sorted(doc._.abbreviations, key=lambda s: s.start):
@@ -68,7 +71,7 @@ class AbbreviationPropagator:
                 continue
             covered = any(s.label_ == ent.label_ and s.start <= short.start and short.end <= s.end for s in existing)
             if not covered:
-                add_candidate(doc, short, ent.label_, "abbreviation", dict(ent._.clinex_norm or {}))
+                add_candidate(doc, short, ent.label_, "abbreviation", candidate_info(ent)[1])
         return doc
 
 

@@ -16,6 +16,8 @@ from spacy.tokens import Doc, Span, SpanGroup
 from pipeline.components import register_extensions
 
 SPANS_KEY = "clinex"
+_INFO_KEY = "clinex_candidate_info"
+LABEL_RANK = {"DRUG": 0, "SCORE": 1, "LAB": 2, "TIMEPOINT": 3}
 SOURCE_RANK = {"rule": 0, "abbreviation": 1, "pattern": 2, "ner": 3}
 log = logging.getLogger(__name__)
 
@@ -27,18 +29,29 @@ def candidates(doc: Doc) -> SpanGroup:
     return doc.spans[SPANS_KEY]
 
 
+def candidate_info(span: Span) -> tuple[str, dict[str, Any]]:
+    """``(source, norm)`` of a candidate span.
+
+    Kept beside the span group, keyed by offsets and label, because spaCy keys span
+    extension values by offsets only: a DRUG and a LAB candidate on the same characters
+    would share one ``span._.clinex_norm``. ``clinex_entities`` sets the extensions on the
+    spans it keeps.
+    """
+    info = span.doc.user_data.get(_INFO_KEY, {})
+    return info.get((span.start_char, span.end_char, span.label_), ("rule", {}))
+
+
 def add_candidate(doc: Doc, span: Span | None, label: str, source: str, norm: dict[str, Any]) -> Span | None:
     """Add ``span`` as a ``label`` candidate unless a candidate with the same offsets and label exists."""
     if span is None or len(span) == 0:
         return None
-    group = candidates(doc)
-    for other in group:
-        if other.start == span.start and other.end == span.end and other.label_ == label:
-            return None
+    info = doc.user_data.setdefault(_INFO_KEY, {})
+    key = (span.start_char, span.end_char, label)
+    if key in info:
+        return None
     new = Span(doc, span.start, span.end, label=label)
-    new._.clinex_source = source
-    new._.clinex_norm = dict(norm)
-    group.append(new)
+    info[key] = (source, dict(norm))
+    candidates(doc).append(new)
     return new
 
 
@@ -52,21 +65,41 @@ def snap(doc: Doc, start: int, end: int, counter: list[int] | None = None) -> Sp
     return span
 
 
+def _nested_analyte(span: Span, containers: list[Span]) -> bool:
+    """A LAB inside a SCORE name ("ESR" in "DAS28-ESR") or an analyte inside a drug name is part of that name."""
+    if span.label_ not in ("LAB", "SCORE"):
+        return False
+    outer = ("SCORE", "DRUG") if span.label_ == "LAB" else ("DRUG",)
+    return any(c.label_ in outer and c.start <= span.start and span.end <= c.end and len(c) > len(span)
+               for c in containers)
+
+
 def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
-    """Per label: longest span first, then by source rank, then leftmost; drop what overlaps a kept one."""
+    """Per label: longest span first, then by source rank, then leftmost; drop what overlaps a kept one.
+
+    Across labels: analytes nested in a score or drug name are dropped, and of spans on
+    the very same characters only the first label in DRUG, SCORE, LAB, TIMEPOINT order stays.
+    """
+    spans = list(spans)
     by_label: dict[str, list[Span]] = {}
     for span in spans:
         by_label.setdefault(span.label_, []).append(span)
     kept: list[Span] = []
     for group in by_label.values():
-        group.sort(key=lambda s: (-(s.end_char - s.start_char), SOURCE_RANK.get(s._.clinex_source or "rule", 9), s.start))
+        group.sort(key=lambda s: (-(s.end_char - s.start_char), SOURCE_RANK.get(candidate_info(s)[0], 9), s.start))
         taken: list[tuple[int, int]] = []
         for span in group:
             if all(span.end <= a or span.start >= b for a, b in taken):
                 kept.append(span)
                 taken.append((span.start, span.end))
-    kept.sort(key=lambda s: (s.start_char, s.end_char, s.label_))
-    return kept
+    kept = [s for s in kept if not _nested_analyte(s, kept)]
+    kept.sort(key=lambda s: (s.start_char, s.end_char, LABEL_RANK.get(s.label_, 9)))
+    unique: list[Span] = []
+    for span in kept:
+        if unique and unique[-1].start_char == span.start_char and unique[-1].end_char == span.end_char:
+            continue
+        unique.append(span)
+    return unique
 
 
 class EntityResolver:
@@ -77,8 +110,12 @@ class EntityResolver:
     def __call__(self, doc: Doc) -> Doc:
         kept = resolve_overlaps(list(candidates(doc)))
         for i, span in enumerate(kept, start=1):
+            source, norm = candidate_info(span)
             span._.clinex_id = f"e{i}"
+            span._.clinex_source = source
+            span._.clinex_norm = norm
         doc.spans[SPANS_KEY] = SpanGroup(doc, name=SPANS_KEY, spans=kept)
+        doc.user_data.pop(_INFO_KEY, None)
         return doc
 
 

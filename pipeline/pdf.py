@@ -1,0 +1,688 @@
+"""PDF text with reading order and per-character provenance, from two engines behind one interface.
+
+``extract_pdf(path, engine=..., password=..., max_pages=...)`` returns
+``(raw_text, char_pages, char_boxes, pages, tables)``: the text in reading
+order, the page (1-based) and box ``(x0, top, x1, bottom)`` (points, origin at
+the top-left) of every character of it (synthetic spaces and newlines take the
+box of the character before them), the number of pages read, and the tables
+found (``pipeline.document.Table`` with offsets into ``raw_text``).
+
+The engines only differ in how they get characters: ``pdfplumber`` (the
+reference) reads ``page.chars`` once per page, ``pypdfium2`` (fast) reads
+PDFium's per-character boxes. The layout is shared and works on characters:
+
+1. lines: characters are grouped into bands by vertical position, split into
+   words where the horizontal gap exceeds ``WORD_GAP`` x font size (the gap
+   between glyphs in a word is under 0.08 em, between words over 0.17 em in the
+   three fixture PDFs; pdfplumber's default ``x_tolerance=3`` glues words) and
+   into segments where it exceeds ``SEGMENT_GAP`` x size (a column gutter);
+2. running headers and footers: segments in the top/bottom margin whose text
+   (digits masked) repeats on at least 40% of the pages, and bare page numbers;
+3. columns: per page, the x position in the middle of a region crossed by the
+   fewest segments, with enough text on both sides, is a gutter; segments
+   crossing it are full-width blocks (title, abstract, wide figures) that cut
+   the page into bands, read top to bottom; inside a band the left side is
+   read before the right, each side split again recursively (a narrow margin
+   column);
+4. paragraphs: a new block starts at a vertical gap, a font-size change, an
+   indented first line, after a short line ending a sentence, and at a
+   "Fig. N" / "Figure N" / "Table N" caption; lines of a block are joined with
+   a space, blocks with a blank line;
+5. de-hyphenation: a line ending in a hyphen after a lowercase word part,
+   followed by a line starting with a lowercase letter, is joined without the
+   hyphen unless the hyphenated form occurs elsewhere in the document and the
+   joined form does not (``follow-up``); a hyphen after a digit or capital
+   (``CD19-``, ``IL-``) is always kept.
+
+Tables (pdfplumber engine only): ``page.find_tables()`` on pages with ruling
+lines; a table's characters are taken out of the flow and written as one line
+per row with cells separated by `` | ``, so cell offsets index the text.
+"""
+from __future__ import annotations
+
+import logging
+import math
+import re
+from bisect import bisect_left, bisect_right
+from collections import Counter
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from pipeline.document import Cell, Table
+from pipeline.errors import EncryptedPDFError, NoTextLayerError, PDFError
+
+log = logging.getLogger(__name__)
+
+BBox = tuple[float, float, float, float]
+# text, x0, top, x1, bottom, size
+Char = tuple[str, float, float, float, float, float]
+
+ENGINES = ("pdfplumber", "pypdfium2")
+WORD_GAP = 0.12
+SPACED_WORD_GAP = 0.5
+BASELINE_TOL = 0.25
+SEGMENT_GAP = 1.2
+MARGIN_FRACTION = 0.08
+REPEAT_FRACTION = 0.4
+MIN_TABLE_ROWS = 3
+MIN_TABLE_EDGES = 10
+MAX_SCRIPT_RUN = 8  # citation markers and signs are short; a longer small run is a footnote line
+
+_CAPTION_RE = re.compile(r"^(?:Fig(?:ure)?s?\.?|Table|Supplementary (?:Fig(?:ure)?\.?|Table))\s+S?\d+[A-Za-z]?\b")
+_PAGE_NUMBER_RE = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
+_HYPHENS = "-\u00ad\u2010\u2011"
+
+
+@dataclass
+class Segment:
+    """A run of words on one text line of one page (a line of one column)."""
+
+    words: list[list[Char]]
+    page: int
+    x0: float = 0.0
+    top: float = 0.0
+    x1: float = 0.0
+    bottom: float = 0.0
+    size: float = 0.0
+    table: "TableBlock | None" = None
+
+    def __post_init__(self) -> None:
+        if self.words:
+            chars = [c for w in self.words for c in w]
+            self.x0 = min(c[1] for c in chars)
+            self.top = min(c[2] for c in chars)
+            self.x1 = max(c[3] for c in chars)
+            self.bottom = max(c[4] for c in chars)
+            self.size = Counter(round(c[5], 1) for c in chars).most_common(1)[0][0]
+
+    @property
+    def text(self) -> str:
+        return " ".join("".join(c[0] for c in w) for w in self.words)
+
+
+@dataclass
+class TableBlock:
+    """A table found on a page: rows of cells, each cell a list of words."""
+
+    rows: list[list[list[list[Char]]]]
+    bbox: BBox
+    caption: str | None = None
+    footnotes: list[str] = field(default_factory=list)
+
+
+# ---------------------------------------------------------------- engines
+
+
+def _check_file(path: Path) -> bytes:
+    try:
+        with path.open("rb") as fh:
+            head = fh.read(1024)
+            fh.seek(0, 2)
+            size = fh.tell()
+            fh.seek(max(0, size - 2048))
+            tail = fh.read()
+    except OSError as e:
+        raise PDFError(f"cannot read: {e.strerror or e}", path=path) from e
+    if b"%PDF-" not in head:
+        raise PDFError("not a PDF (no %PDF- header)", path=path)
+    if b"%%EOF" not in tail:
+        raise PDFError("truncated or corrupt PDF (no %%EOF marker at the end)", path=path)
+    return head
+
+
+def _pages_to_read(total: int, max_pages: int | None, warnings: list[str]) -> int:
+    if max_pages is not None and 0 < max_pages < total:
+        warnings.append(f"truncated to the first {max_pages} of {total} pages (max_pages)")
+        return max_pages
+    return total
+
+
+def _plumber_pages(path: Path, password: str | None, max_pages: int | None,
+                   warnings: list[str]) -> tuple[list[list[Char]], list[tuple[float, float]], list[list[TableBlock]]]:
+    import pdfplumber
+    from pdfminer.pdfdocument import PDFPasswordIncorrect
+
+    logging.getLogger("pdfminer").setLevel(logging.ERROR)
+    pages_chars: list[list[Char]] = []
+    sizes: list[tuple[float, float]] = []
+    tables: list[list[TableBlock]] = []
+    try:
+        with pdfplumber.open(path, password=password or "") as pdf:
+            n = _pages_to_read(len(pdf.pages), max_pages, warnings)
+            for page in pdf.pages[:n]:
+                chars = [(c["text"], float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"]),
+                          float(c.get("size") or (c["bottom"] - c["top"]))) for c in page.chars]
+                blocks: list[TableBlock] = []
+                if len(page.edges) >= MIN_TABLE_EDGES:
+                    blocks = _plumber_tables(page, chars)
+                pages_chars.append(chars)
+                sizes.append((float(page.width), float(page.height)))
+                tables.append(blocks)
+                page.flush_cache()
+    except PDFPasswordIncorrect as e:
+        msg = "encrypted: wrong password" if password else "encrypted: pass --password"
+        raise EncryptedPDFError(msg, path=path) from e
+    except (PDFError, MemoryError):
+        raise
+    except Exception as e:  # pdfminer raises many unrelated types on broken files
+        if type(e).__name__ in ("PDFEncryptionError", "PDFPasswordIncorrect"):
+            raise EncryptedPDFError("encrypted: pass --password", path=path) from e
+        raise PDFError(f"cannot parse PDF: {type(e).__name__}: {e}", path=path) from e
+    return pages_chars, sizes, tables
+
+
+def _plumber_tables(page: object, chars: list[Char]) -> list[TableBlock]:
+    blocks: list[TableBlock] = []
+    for found in page.find_tables():  # type: ignore[attr-defined]
+        rows = [r.cells for r in found.rows]
+        if len(rows) < MIN_TABLE_ROWS or max(len(r) for r in rows) < 2:
+            continue
+        cell_rows: list[list[list[list[Char]]]] = []
+        for row in rows:
+            cells = []
+            for box in row:
+                if box is None:
+                    continue
+                inside = [c for c in chars if c[0].strip() and _center_in(c, box)]
+                cells.append([w for s in _segments(inside, 0) for w in s.words])
+            if any(cells):
+                cell_rows.append(cells)
+        if len(cell_rows) >= MIN_TABLE_ROWS:
+            blocks.append(TableBlock(rows=cell_rows, bbox=tuple(float(v) for v in found.bbox)))  # type: ignore[arg-type]
+    return blocks
+
+
+def _center_in(c: Char, box: Sequence[float]) -> bool:
+    cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
+    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
+
+
+def _pdfium_pages(path: Path, password: str | None, max_pages: int | None,
+                  warnings: list[str]) -> tuple[list[list[Char]], list[tuple[float, float]], list[list[TableBlock]]]:
+    import pypdfium2 as pdfium
+    import pypdfium2.raw as pdfium_c
+
+    try:
+        pdf = pdfium.PdfDocument(str(path), password=password)
+    except pdfium.PdfiumError as e:
+        if "password" in str(e).lower():
+            msg = "encrypted: wrong password" if password else "encrypted: pass --password"
+            raise EncryptedPDFError(msg, path=path) from e
+        raise PDFError(f"cannot parse PDF: {e}", path=path) from e
+    pages_chars: list[list[Char]] = []
+    sizes: list[tuple[float, float]] = []
+    try:
+        n = _pages_to_read(len(pdf), max_pages, warnings)
+        for i in range(n):
+            page = pdf[i]
+            width, height = page.get_size()
+            textpage = page.get_textpage()
+            chars: list[Char] = []
+            raw = textpage.raw
+            for k in range(textpage.count_chars()):
+                if pdfium_c.FPDFText_IsGenerated(raw, k) == 1:
+                    continue
+                code = pdfium_c.FPDFText_GetUnicode(raw, k)
+                if code in (0, 0xFFFE, 0xFFFF) or chr(code) in "\r\n":
+                    continue
+                left, bottom, right, top = textpage.get_charbox(k, loose=True)
+                ch = chr(code)
+                if pdfium_c.FPDFText_IsHyphen(raw, k) == 1:
+                    ch = "-"
+                chars.append((ch, left, height - top, right, height - bottom, max(0.1, top - bottom)))
+            pages_chars.append(chars)
+            sizes.append((float(width), float(height)))
+            textpage.close()
+            page.close()
+    finally:
+        pdf.close()
+    return pages_chars, sizes, [[] for _ in pages_chars]
+
+
+# ---------------------------------------------------------------- lines and words
+
+
+def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
+    """Chars of one page (or one table cell) as line segments, split into words.
+
+    Lines are bands of chars sharing a baseline (bottom within ``BASELINE_TOL``
+    x size); superscript/subscript bands are folded into their line. Words
+    break at explicit space characters when the line has them (then only a
+    gap over ``SPACED_WORD_GAP`` em also breaks: letter-spaced justified
+    lines), else at gaps over ``WORD_GAP`` em.
+    """
+    items = sorted((c for c in chars if c[0]), key=lambda c: (c[4], c[1]))
+    bands: list[list[Char]] = []
+    base = -math.inf
+    for c in items:
+        if bands and c[4] - base <= BASELINE_TOL * max(c[5], 1.0):
+            bands[-1].append(c)
+        else:
+            bands.append([c])
+            base = c[4]
+    bands = [b for b in _merge_script_bands(bands) if any(not c[0].isspace() for c in b)]
+    out: list[Segment] = []
+    for band in bands:
+        band.sort(key=lambda c: c[1])
+        n_spaces = sum(1 for c in band if c[0].isspace())
+        explicit = n_spaces >= 0.05 * (len(band) - n_spaces)
+        words: list[list[Char]] = []
+        seg_words: list[list[list[Char]]] = [words]
+        prev: Char | None = None
+        spaced = False
+        for c in band:
+            if c[0].isspace():
+                spaced = prev is not None
+                continue
+            if prev is not None and c[0] == prev[0] and abs(c[1] - prev[1]) < 0.5 and abs(c[2] - prev[2]) < 0.5:
+                continue  # fake bold: the same glyph drawn twice
+            if prev is None:
+                words.append([c])
+            else:
+                gap = c[1] - prev[3]
+                size = max(prev[5], 1.0)
+                if gap > SEGMENT_GAP * size and gap > 4.0:
+                    words = [[c]]
+                    seg_words.append(words)
+                elif spaced or gap > (SPACED_WORD_GAP if explicit else WORD_GAP) * size:
+                    words.append([c])
+                else:
+                    words[-1].append(c)
+            prev = c
+            spaced = False
+        for ws in seg_words:
+            if ws:
+                marked = _mark_scripts([c for w in ws for c in w])
+                it = iter(marked)
+                out.append(Segment(words=[[next(it) for _ in w] for w in ws], page=page))
+    return out
+
+
+def _band_size(band: Sequence[Char]) -> float:
+    return Counter(round(c[5], 1) for c in band).most_common(1)[0][0]
+
+
+def _overlap(a: Sequence[Char], b: Sequence[Char]) -> bool:
+    """Whether band ``a`` is script-like next to line ``b``: short runs whose centres lie inside ``b``'s height."""
+    b_top, b_bottom = min(c[2] for c in b), max(c[4] for c in b)
+    if not all(b_top < (c[2] + c[4]) / 2 < b_bottom for c in a):
+        return False
+    run, prev_x1 = 0, -math.inf
+    for c in sorted(a, key=lambda c: c[1]):
+        run = run + 1 if c[1] - prev_x1 < 0.5 * c[5] else 1
+        if run > MAX_SCRIPT_RUN:
+            return False
+        prev_x1 = c[3]
+    return True
+
+
+def _merge_script_bands(bands: list[list[Char]]) -> list[list[Char]]:
+    """Fold bands of smaller raised/lowered glyphs (superscripts, subscripts) into the line they sit on.
+
+    The host is a nearby band (bands are sorted by baseline; two columns
+    interleave) whose glyphs are larger, whose height contains the script's
+    centres and which has text within one em to the left or right of it.
+    """
+    sizes = [_band_size(b) for b in bands]
+    merged_into: dict[int, int] = {}
+    for i, band in enumerate(bands):
+        visible = [c for c in band if not c[0].isspace()]
+        if not visible:
+            continue
+        x0, x1 = min(c[1] for c in visible), max(c[3] for c in visible)
+        for j in sorted(range(max(0, i - 6), min(len(bands), i + 7)), key=lambda j: abs(j - i)):
+            if j == i or j in merged_into or sizes[i] >= 0.85 * sizes[j]:
+                continue
+            host = bands[j]
+            em = sizes[j]
+            near = any(c[3] >= x0 - em and c[1] <= x1 + em for c in host if not c[0].isspace())
+            if near and _overlap(visible, host):
+                merged_into[i] = j
+                break
+    out = []
+    for i, band in enumerate(bands):
+        if i in merged_into:
+            continue
+        extra = [c for k, j in merged_into.items() if j == i for c in bands[k]]
+        out.append(band + extra if extra else band)
+    return out
+
+
+def _mark_scripts(band: list[Char]) -> list[Char]:
+    """Chars with a 7th field: 1 superscript, -1 subscript, 0 on the baseline."""
+    size = _band_size(band)
+    main = sorted(c[4] for c in band if abs(c[5] - size) < 0.05 * size) or sorted(c[4] for c in band)
+    baseline = main[len(main) // 2]
+    out = []
+    for c in band:
+        script = 0
+        if c[5] < 0.85 * size:
+            if c[4] < baseline - 0.2 * size:
+                script = 1
+            elif c[4] > baseline + 0.1 * size:
+                script = -1
+        out.append((*c[:6], script))
+    return out
+
+
+# ---------------------------------------------------------------- headers and footers
+
+
+def _margin_key(seg: Segment, height: float) -> tuple[str, str] | None:
+    if seg.bottom < height * MARGIN_FRACTION * 1.5:
+        where = "top"
+    elif seg.top > height * (1 - MARGIN_FRACTION):
+        where = "bottom"
+    else:
+        return None
+    return where, re.sub(r"\d+", "#", seg.text.lower()).strip()
+
+
+def remove_running_lines(pages: list[list[Segment]], heights: list[float]) -> int:
+    """Drop running headers/footers and margin page numbers in place; returns how many segments went."""
+    counts: Counter[tuple[str, str]] = Counter()
+    for segs, h in zip(pages, heights):
+        counts.update({k for s in segs if (k := _margin_key(s, h)) is not None})
+    need = max(2, math.ceil(REPEAT_FRACTION * len(pages)))
+    removed = 0
+    for i, (segs, h) in enumerate(zip(pages, heights)):
+        keep = []
+        for s in segs:
+            k = _margin_key(s, h)
+            if k is not None and (counts[k] >= need or _PAGE_NUMBER_RE.match(s.text.strip())):
+                removed += 1
+                continue
+            keep.append(s)
+        pages[i] = keep
+    return removed
+
+
+# ---------------------------------------------------------------- columns
+
+
+def order_segments(segs: list[Segment], x_lo: float, x_hi: float, depth: int = 0) -> list[Segment]:
+    """Segments of one page region in reading order (column-aware, recursive)."""
+    segs = sorted(segs, key=lambda s: (round(s.top, 1), s.x0))
+    gutter = find_gutter(segs, x_lo, x_hi) if depth < 3 else None
+    if gutter is None:
+        return segs
+    full = [s for s in segs if s.x0 < gutter < s.x1]
+    out: list[Segment] = []
+    band: list[Segment] = []
+    cuts = sorted(full, key=lambda s: s.top)
+    rest = sorted((s for s in segs if not (s.x0 < gutter < s.x1)), key=lambda s: s.top)
+    j = 0
+    for cut in [*cuts, None]:
+        limit = cut.top if cut is not None else math.inf
+        band = []
+        while j < len(rest) and (rest[j].top + rest[j].bottom) / 2 < limit:
+            band.append(rest[j])
+            j += 1
+        left = [s for s in band if s.x1 <= gutter]
+        right = [s for s in band if s.x0 >= gutter]
+        out.extend(order_segments(left, x_lo, gutter, depth + 1))
+        out.extend(order_segments(right, gutter, x_hi, depth + 1))
+        if cut is not None:
+            out.append(cut)
+    return out
+
+
+def find_gutter(segs: Sequence[Segment], x_lo: float, x_hi: float) -> float | None:
+    """The x of a column gutter: fewest crossing segments, enough text on both sides; None for one column."""
+    text_segs = [s for s in segs if s.table is None]
+    if len(text_segs) < 8 or x_hi - x_lo < 100:
+        return None
+    lo, hi = int(x_lo), int(x_hi) + 1
+    width = hi - lo
+    cross = [0] * (width + 1)
+    for s in text_segs:
+        a, b = int(math.ceil(s.x0)) - lo, int(s.x1) - lo
+        if b > a:
+            cross[max(a, 0)] += 1
+            cross[min(b, width)] -= 1
+    run = 0
+    for i in range(width + 1):
+        run += cross[i]
+        cross[i] = run
+    best: tuple[float, float, float] | None = None
+    start, stop = int(width * 0.15), int(width * 0.85)
+    x1s = sorted(s.x1 for s in text_segs)
+    x0s = sorted(s.x0 for s in text_segs)
+    for i in range(start, stop):
+        x = lo + i
+        left = bisect_right(x1s, x)
+        right = len(x0s) - bisect_left(x0s, x)
+        if left < 4 or right < 4 or cross[i] >= min(left, right):
+            continue
+        score = (cross[i], abs(x - (x_lo + x_hi) / 2), x)
+        if best is None or score < best:
+            best = score
+    if best is None:
+        return None
+    x = best[2]
+    # centre the cut inside the zero-crossing run around x
+    i = int(x) - lo
+    a = i
+    while a > 0 and cross[a - 1] == cross[i]:
+        a -= 1
+    b = i
+    while b < width and cross[b + 1] == cross[i]:
+        b += 1
+    return lo + (a + b) / 2
+
+
+# ---------------------------------------------------------------- paragraphs and text
+
+
+def _blocks(segs: list[Segment]) -> list[list[Segment]]:
+    """Consecutive segments (in reading order) grouped into paragraphs/captions/tables."""
+    blocks: list[list[Segment]] = []
+    col_x0 = min((s.x0 for s in segs), default=0.0)
+    prev: Segment | None = None
+    for s in segs:
+        new = prev is None or s.table is not None or prev.table is not None
+        if not new and prev is not None:
+            gap = s.top - prev.bottom
+            same_column = abs(s.x0 - prev.x0) < 3 * s.size or (s.x0 > prev.x0 and s.x0 - prev.x0 < 3 * s.size)
+            new = (
+                s.page != prev.page and _ends_sentence(prev.text) and s.words[0][0][0].isupper()
+                or s.page == prev.page and (gap > 0.6 * max(s.size, prev.size) or gap < -2 * s.size)
+                or abs(s.size - prev.size) > 0.15 * max(s.size, prev.size)
+                or not same_column and s.page == prev.page
+                or bool(_CAPTION_RE.match(s.text))
+                or (prev.x1 < s.x1 - 5 * s.size and s.words[0][0][0].isupper() and s.page == prev.page)
+                or (s.x0 - min(col_x0, prev.x0) > 0.7 * s.size and s.x0 - prev.x0 > 0.7 * s.size
+                    and _ends_sentence(prev.text))
+            )
+        if new:
+            blocks.append([s])
+        else:
+            blocks[-1].append(s)
+        prev = s
+    return blocks
+
+
+def _ends_sentence(text: str) -> bool:
+    return text.rstrip().endswith((".", ":", "?", "!", ".)", '."'))
+
+
+class _Writer:
+    """Accumulates raw text with a page and box per character."""
+
+    def __init__(self) -> None:
+        self.parts: list[str] = []
+        self.pages: list[int] = []
+        self.boxes: list[BBox | None] = []
+        self.length = 0
+        self.last_page = 1
+        self.last_box: BBox | None = None
+
+    def char(self, c: Char, page: int) -> None:
+        box = (round(c[1], 2), round(c[2], 2), round(c[3], 2), round(c[4], 2))
+        for ch in c[0]:  # ligature glyphs may carry several characters
+            self.parts.append(ch)
+            self.pages.append(page)
+            self.boxes.append(box)
+        self.length += len(c[0])
+        self.last_page, self.last_box = page, box
+
+    def synthetic(self, text: str) -> None:
+        for ch in text:
+            self.parts.append(ch)
+            self.pages.append(self.last_page)
+            self.boxes.append(self.last_box)
+        self.length += len(text)
+
+    def word(self, w: Sequence[Char], page: int) -> None:
+        script = 0
+        for c in w:
+            now = c[6] if len(c) > 6 else 0
+            if now != script:
+                if script:
+                    self.synthetic("</sup>" if script > 0 else "</sub>")
+                if now:
+                    self.synthetic("<sup>" if now > 0 else "<sub>")
+                script = now
+            self.char(c, page)
+        if script:
+            self.synthetic("</sup>" if script > 0 else "</sub>")
+
+
+def dehyphenate(prefix: str, nxt: str, vocabulary: set[str]) -> str | None:
+    """How to join ``prefix-`` at a line end with ``nxt``: ``"join"``, ``"keep"`` (hyphen, no space) or None."""
+    if not prefix or prefix[-1] not in _HYPHENS or not nxt:
+        return None
+    stem = prefix[:-1]
+    letters = re.sub(r"[^\w]", "", stem.split("-")[-1] if "-" in stem else stem)
+    if not letters or not nxt[0].islower():
+        return "keep"
+    if any(ch.isdigit() for ch in letters) or any(ch.isupper() for ch in letters[1:]):
+        return "keep"
+    nxt_word = re.sub(r"[^\w-]", "", nxt).lower()
+    joined = (letters + nxt_word).lower()
+    hyphenated = f"{letters}-{nxt_word}".lower()
+    if hyphenated in vocabulary and joined not in vocabulary:
+        return "keep"
+    return "join"
+
+
+def _write_segment_words(writer: _Writer, seg: Segment) -> None:
+    for k, w in enumerate(seg.words):
+        if k:
+            writer.synthetic(" ")
+        writer.word(w, seg.page)
+
+
+def _write_table(writer: _Writer, seg: Segment, tables: list[Table], page_height: float) -> None:
+    block = seg.table
+    assert block is not None
+    start = writer.length
+    rows_cells: list[list[Cell]] = []
+    for r, row in enumerate(block.rows):
+        if r:
+            writer.synthetic("\n")
+        cells: list[Cell] = []
+        for k, words in enumerate(row):
+            if k:
+                writer.synthetic(" | ")
+            cstart = writer.length
+            for j, w in enumerate(words):
+                if j:
+                    writer.synthetic(" ")
+                writer.word(w, seg.page)
+            text = "".join(writer.parts[cstart:writer.length])
+            cells.append(Cell(text=text, start=cstart, end=writer.length))
+        rows_cells.append(cells)
+    tables.append(Table(id=f"t{len(tables) + 1}", header=rows_cells[0], rows=rows_cells[1:], start=start,
+                        end=writer.length, caption=block.caption, footnotes=list(block.footnotes), page=seg.page))
+
+
+def layout_text(pages: list[list[Segment]], sizes: list[tuple[float, float]]
+                ) -> tuple[str, list[int], list[BBox | None], list[Table]]:
+    """Raw text in reading order with per-character pages and boxes, and tables with raw offsets."""
+    vocabulary = {
+        "".join(c[0] for c in w).lower().strip(".,;:()[]")
+        for segs in pages for s in segs for w in s.words
+    }
+    ordered: list[Segment] = []
+    for segs, (width, _height) in zip(pages, sizes):
+        ordered.extend(order_segments(segs, 0.0, width))
+    writer = _Writer()
+    tables: list[Table] = []
+    for b, block in enumerate(_blocks(ordered)):
+        if b:
+            writer.synthetic("\n\n")
+        if block[0].table is not None:
+            _write_table(writer, block[0], tables, sizes[block[0].page - 1][1])
+            continue
+        for k, seg in enumerate(block):
+            if k:
+                prev_last = "".join(c[0] for c in block[k - 1].words[-1])
+                first = "".join(c[0] for c in seg.words[0])
+                how = dehyphenate(prev_last, first, vocabulary)
+                if how == "join":
+                    # drop the line-end hyphen just written
+                    writer.parts.pop()
+                    writer.pages.pop()
+                    writer.boxes.pop()
+                    writer.length -= 1
+                elif how is None:
+                    writer.synthetic(" ")
+            _write_segment_words(writer, seg)
+    return "".join(writer.parts), writer.pages, writer.boxes, tables
+
+
+def _attach_tables(segs: list[Segment], blocks: list[TableBlock], page: int) -> list[Segment]:
+    """Replace the segments inside each table by one segment carrying the table."""
+    if not blocks:
+        return segs
+    out = []
+    for s in segs:
+        cx, cy = (s.x0 + s.x1) / 2, (s.top + s.bottom) / 2
+        if any(b.bbox[0] <= cx <= b.bbox[2] and b.bbox[1] <= cy <= b.bbox[3] for b in blocks):
+            continue
+        out.append(s)
+    for b in blocks:
+        caption = _caption_near(out, b.bbox)
+        b.caption = caption
+        first = next((w for row in b.rows for cell in row for w in cell), None)
+        seg = Segment(words=[first] if first else [], page=page, table=b)
+        seg.x0, seg.top, seg.x1, seg.bottom = b.bbox
+        seg.size = first[0][5] if first else 8.0
+        out.append(seg)
+    return out
+
+
+def _caption_near(segs: Sequence[Segment], bbox: BBox) -> str | None:
+    above = [s for s in segs if s.bottom <= bbox[1] + 2 and bbox[1] - s.bottom < 80 and _CAPTION_RE.match(s.text)
+             and s.x0 < bbox[2] and s.x1 > bbox[0]]
+    if not above:
+        return None
+    return max(above, key=lambda s: s.bottom).text
+
+
+def extract_pdf(path: str | Path, *, engine: str = "pdfplumber", password: str | None = None,
+                max_pages: int | None = None, warnings: list[str] | None = None
+                ) -> tuple[str, list[int], list[BBox | None], int, list[Table]]:
+    """Text in reading order with page/box provenance, page count and tables (see module docstring).
+
+    ``warnings``, when given, collects messages for the document (page cap,
+    pages without text, running lines removed).
+    """
+    path = Path(path)
+    notes: list[str] = warnings if warnings is not None else []
+    if engine not in ENGINES:
+        raise PDFError(f"unknown PDF engine {engine!r}: expected one of {', '.join(ENGINES)}", path=path)
+    _check_file(path)
+    reader = _plumber_pages if engine == "pdfplumber" else _pdfium_pages
+    pages_chars, sizes, table_blocks = reader(path, password, max_pages, notes)
+    if not any(any(c[0].strip() for c in chars) for chars in pages_chars):
+        raise NoTextLayerError("no text layer (scanned?): no extractable characters on any page", path=path)
+    empty = sum(1 for chars in pages_chars if not any(c[0].strip() for c in chars))
+    if empty:
+        notes.append(f"{empty} of {len(pages_chars)} pages have no text layer (scanned?)")
+    pages = [_attach_tables(_segments(chars, i + 1), table_blocks[i], i + 1) for i, chars in enumerate(pages_chars)]
+    remove_running_lines(pages, [h for _w, h in sizes])
+    text, char_pages, char_boxes, tables = layout_text(pages, sizes)
+    return text, char_pages, char_boxes, len(pages_chars), tables

@@ -1,0 +1,74 @@
+import pytest
+
+from pipeline.lexicon import DrugLexicon, TermIndex, build_library_map, load_lexicon, term_key
+
+
+@pytest.fixture(scope="module")
+def lexicon():
+    return load_lexicon()
+
+
+@pytest.mark.parametrize(
+    "text, name, drug_class, dbid",
+    [
+        ("MTX", "methotrexate", "csDMARD", "DB00563"),
+        ("Paxlovid", "nirmatrelvir/ritonavir", "antiviral", None),
+        ("G-CSF", "filgrastim", "growth factor", "DB00099"),
+        ("Granulocyte colony-stimulating factor", "filgrastim", "growth factor", "DB00099"),
+        ("tisagenlecleucel", "tisagenlecleucel", "CAR T-cell therapy", "DB13881"),
+        ("iguratimod", "iguratimod", "csDMARD", "DB12233"),
+        ("Humira", "adalimumab", "bDMARD", "DB00051"),
+        ("KYV-101", "kyv-101", "CAR T-cell therapy", None),
+        ("biological DMARDs", "bdmards", "bDMARD", None),
+    ],
+)
+def test_lexicon_lookup(lexicon, text, name, drug_class, dbid):
+    info = lexicon.lookup(text)
+    assert info is not None
+    assert (info.name, info.drug_class, info.drugbank_id) == (name, drug_class, dbid)
+
+
+@pytest.mark.parametrize("text", ["ESR", "CRP", "IgG", "IL-6", "C-reactive protein", "antibodies", "insulin", "ferritin", "mtx", "the"])
+def test_lexicon_not_drugs(lexicon, text):
+    assert lexicon.lookup(text) is None
+
+
+def test_lexicon_classes_are_flagged(lexicon):
+    assert lexicon.lookup("glucocorticoids").is_class
+    assert lexicon.lookup("NSAIDs").is_class
+    assert not lexicon.lookup("prednisone").is_class
+
+
+def test_lexicon_library_map_filters_mesh_only_and_excluded():
+    raw = {
+        "drug_variant_to_canonical": {"fooximab": ["fooximab"], "brandx": ["fooximab"], "some protein": ["some protein"],
+                                      "crp": ["crp"], "abc": ["fooximab"]},
+        "drug_canonical_to_data": {"fooximab": {"drugbank_id": "DB1"}, "some protein": {"mesh_id": "D1"},
+                                   "crp": {"drugbank_id": "DB2"}},
+    }
+    mapping = build_library_map(raw, {"crp"})
+    assert mapping == {"fooximab": ("fooximab", "DB1"), "brandx": ("fooximab", "DB1")}
+
+
+def test_lexicon_rules_only():
+    lex = DrugLexicon([{"label": "DRUG", "id": "Foo", "pattern": "foo", "abbreviations": ["FO"], "class": "x"}], {})
+    assert lex.lookup("FOO").name == "foo" and lex.lookup("FO").drug_class == "x" and lex.lookup("fo") is None
+
+
+@pytest.mark.parametrize(
+    "a, b",
+    [("Functional Assessment of Chronic Illness Therapy – Fatigue", "functional assessment of chronic illness therapy-fatigue"),
+     ("anti - CCP", "anti-CCP"), ("mg / dL", "mg/dl"), ("two  words", "two words")],
+)
+def test_lexicon_term_key(a, b):
+    assert term_key(a) == term_key(b)
+
+
+def test_lexicon_term_index_longest_match():
+    import spacy
+
+    nlp = spacy.blank("en")
+    index = TermIndex({"tender joint": 1, "tender joint count": 2}, {"TJC": 3})
+    doc = nlp("The tender joint count (TJC) and tender joints.")
+    found = [(doc[s:e].text, v) for s, e, v in index.matches(doc)]
+    assert found == [("tender joint count", 2), ("TJC", 3)]
