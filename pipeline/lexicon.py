@@ -16,6 +16,7 @@ version and the rules, and rebuilt when either changes.
 from __future__ import annotations
 
 import bz2
+from bisect import bisect_left
 import logging
 import os
 import pickle
@@ -25,6 +26,8 @@ from functools import lru_cache
 from importlib import metadata, resources
 from pathlib import Path
 from typing import Any
+
+from spacy.attrs import IDX, LENGTH
 
 from pipeline.ruleset import load_rules, rules_sha256
 
@@ -147,14 +150,19 @@ class TermIndex:
 
     Keys are ``term_key``s (case-insensitive) or exact strings (case-sensitive
     abbreviations). A candidate is any run of up to ``max_tokens`` tokens whose
-    text, normalized, is a key; a 2-character prefix set skips most tokens at once,
-    so building is a dict copy and matching is a few lookups per token.
+    text, normalized, is a key; an index of the keys' first four characters skips
+    most tokens at once and bounds how far a match can reach, so building is one pass and matching is a few lookups per token.
     """
 
     def __init__(self, folded: dict[str, Any], exact: dict[str, Any] | None = None, *, max_tokens: int = 12) -> None:
         self.folded = folded
         self.exact = exact or {}
-        self.prefixes = {k[:2] for k in folded} | {k[:2].lower() for k in self.exact}
+        # first four characters of every key -> the longest key starting so (bounds the n-gram scan)
+        self.prefixes: dict[str, int] = {}
+        for k in list(folded) + [e.lower() for e in self.exact]:
+            head = k[:4]
+            if len(k) > self.prefixes.get(head, 0):
+                self.prefixes[head] = len(k)
         longest = max((len(k.split()) + k.count("-") + k.count("/") for k in list(folded) + list(self.exact)), default=1)
         self.max_tokens = min(max_tokens, longest + 3)
 
@@ -169,26 +177,38 @@ class TermIndex:
         """Non-overlapping longest ``(start_token, end_token, value)`` matches, left to right."""
         text = doc.text
         lower = text.lower()
+        arr = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
+        starts = [a for a, _ in arr]
+        ends = [a + b for a, b in arr]
+        # positions where a slice needs full ``term_key`` normalization (rare: odd spaces, dashes)
+        odd = [m.start() for m in _NEEDS_KEY.finditer(lower)]
+        folded, exact, prefixes = self.folded, self.exact, self.prefixes
         out: list[tuple[int, int, Any]] = []
-        n = len(doc)
+        n = len(starts)
         i = 0
         while i < n:
-            tok = doc[i]
-            start = tok.idx
-            if tok.is_space or lower[start:start + 2] not in self.prefixes:
+            start = starts[i]
+            max_chars = prefixes.get(lower[start:start + 4])
+            if max_chars is None and ends[i] - start < 4:  # keys shorter than four characters
+                max_chars = prefixes.get(lower[start:ends[i]])
+            if max_chars is None:
                 i += 1
                 continue
+            max_chars += 4  # slack for spacing the key normalizes away
             best: tuple[int, Any] | None = None
             for j in range(i, min(n, i + self.max_tokens)):
-                end_tok = doc[j]
-                end = end_tok.idx + len(end_tok)
-                surface = text[start:end]
-                if "\n\n" in surface:
+                end = ends[j]
+                if end - start > max_chars:
                     break
-                hit = self.exact.get(surface)
+                hit = exact.get(text[start:end])
                 if hit is None:
                     low = lower[start:end]
-                    hit = self.folded.get(low if not _NEEDS_KEY.search(low) else term_key(low))
+                    k = bisect_left(odd, start)
+                    if k < len(odd) and odd[k] < end:
+                        if "\n\n" in low:
+                            break
+                        low = term_key(low)
+                    hit = folded.get(low)
                 if hit is not None:
                     best = (j + 1, hit)
             if best is None:

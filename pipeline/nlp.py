@@ -22,7 +22,9 @@ import threading
 import warnings
 from pathlib import Path
 
+import numpy
 import spacy
+from spacy.attrs import SENT_START
 from spacy.language import Language
 from spacy.tokens import Doc
 
@@ -96,9 +98,11 @@ def sentence_starts(words: list[str]) -> list[bool]:
 @Language.component("clinex_sentences", assigns=["token.is_sent_start"])
 def clinex_sentences(doc: Doc) -> Doc:
     """Rule-based sentence boundaries (see ``sentence_starts``)."""
-    words = [t.text for t in doc]
-    for tok, start in zip(doc, sentence_starts(words)):
-        tok.is_sent_start = start
+    # one array write: setting token.is_sent_start per token re-checks the whole doc each time
+    starts = sentence_starts([t.text for t in doc])
+    if starts:
+        values = numpy.array([[1 if s else -1] for s in starts], dtype="int64").astype("uint64")
+        doc.from_array([SENT_START], values)  # spaCy reads the uint64 back as the signed -1/1
     return doc
 
 

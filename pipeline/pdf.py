@@ -151,8 +151,9 @@ def _plumber_pages(path: Path, password: str | None, max_pages: int | None,
         with pdfplumber.open(path, password=password or "") as pdf:
             n = _pages_to_read(len(pdf.pages), max_pages, warnings)
             for page in pdf.pages[:n]:
+                # rotated text (margin watermarks, axis labels) is left out of the flow
                 chars = [(c["text"], float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"]),
-                          float(c.get("size") or (c["bottom"] - c["top"]))) for c in page.chars]
+                          float(c.get("size") or (c["bottom"] - c["top"]))) for c in page.chars if c.get("upright", True)]
                 blocks: list[TableBlock] = []
                 if len(page.edges) >= MIN_TABLE_EDGES:
                     blocks = _plumber_tables(page, chars)
@@ -166,10 +167,17 @@ def _plumber_pages(path: Path, password: str | None, max_pages: int | None,
     except (PDFError, MemoryError):
         raise
     except Exception as e:  # pdfminer raises many unrelated types on broken files
-        if type(e).__name__ in ("PDFEncryptionError", "PDFPasswordIncorrect"):
-            raise EncryptedPDFError("encrypted: pass --password", path=path) from e
+        if _is_password_error(e):
+            msg = "encrypted: wrong password" if password else "encrypted: pass --password"
+            raise EncryptedPDFError(msg, path=path) from e
         raise PDFError(f"cannot parse PDF: {type(e).__name__}: {e}", path=path) from e
     return pages_chars, sizes, tables
+
+
+def _is_password_error(e: BaseException) -> bool:
+    """pdfplumber wraps pdfminer's PDFPasswordIncorrect in PdfminerException (in args or as the cause)."""
+    seen: list[object] = [e, e.__cause__, e.__context__, *getattr(e, "args", ())]
+    return any(type(x).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError") for x in seen if x is not None)
 
 
 def _plumber_tables(page: object, chars: list[Char]) -> list[TableBlock]:
@@ -226,10 +234,18 @@ def _pdfium_pages(path: Path, password: str | None, max_pages: int | None,
                 code = pdfium_c.FPDFText_GetUnicode(raw, k)
                 if code in (0, 0xFFFE, 0xFFFF) or chr(code) in "\r\n":
                     continue
+                angle = pdfium_c.FPDFText_GetCharAngle(raw, k) % (2 * math.pi)
+                if 0.05 < angle < 2 * math.pi - 0.05:
+                    continue  # rotated text, as for pdfplumber
                 left, bottom, right, top = textpage.get_charbox(k, loose=True)
                 ch = chr(code)
                 if pdfium_c.FPDFText_IsHyphen(raw, k) == 1:
                     ch = "-"
+                if chars and chars[-1][1] == left and chars[-1][3] == right and chars[-1][2] == height - top:
+                    # a ligature glyph expanded to several characters with one box
+                    prev = chars[-1]
+                    chars[-1] = (prev[0] + ch, *prev[1:])
+                    continue
                 chars.append((ch, left, height - top, right, height - bottom, max(0.1, top - bottom)))
             pages_chars.append(chars)
             sizes.append((float(width), float(height)))
@@ -255,12 +271,17 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
     items = sorted((c for c in chars if c[0]), key=lambda c: (c[4], c[1]))
     bands: list[list[Char]] = []
     base = -math.inf
+    current: list[list[Char]] = []  # bands on the current baseline, one per font size
     for c in items:
-        if bands and c[4] - base <= BASELINE_TOL * max(c[5], 1.0):
-            bands[-1].append(c)
+        if c[4] - base > BASELINE_TOL * max(c[5], 1.0):
+            base, current = c[4], []
+        host = next((b for b in current if abs(b[0][5] - c[5]) <= 0.15 * max(b[0][5], c[5])), None)
+        if host is None:
+            host = [c]
+            current.append(host)
+            bands.append(host)
         else:
-            bands.append([c])
-            base = c[4]
+            host.append(c)
     bands = [b for b in _merge_script_bands(bands) if any(not c[0].isspace() for c in b)]
     out: list[Segment] = []
     for band in bands:
@@ -271,10 +292,13 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
         seg_words: list[list[list[Char]]] = [words]
         prev: Char | None = None
         spaced = False
+        space_end: float | None = None
         for c in band:
             if c[0].isspace():
-                spaced = prev is not None
+                space_end = c[3] if prev is not None else None
                 continue
+            # a space counts only right before this glyph: a trailing space at a column's edge does not
+            spaced = space_end is not None and c[1] - space_end < SPACED_WORD_GAP * max(c[5], 1.0)
             if prev is not None and c[0] == prev[0] and abs(c[1] - prev[1]) < 0.5 and abs(c[2] - prev[2]) < 0.5:
                 continue  # fake bold: the same glyph drawn twice
             if prev is None:
@@ -282,7 +306,7 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
             else:
                 gap = c[1] - prev[3]
                 size = max(prev[5], 1.0)
-                if gap > SEGMENT_GAP * size and gap > 4.0:
+                if gap > 4.0 and (gap > SEGMENT_GAP * size or explicit and not spaced and gap > SPACED_WORD_GAP * size):
                     words = [[c]]
                     seg_words.append(words)
                 elif spaced or gap > (SPACED_WORD_GAP if explicit else WORD_GAP) * size:
@@ -290,7 +314,7 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
                 else:
                     words[-1].append(c)
             prev = c
-            spaced = False
+            space_end = None
         for ws in seg_words:
             if ws:
                 marked = _mark_scripts([c for w in ws for c in w])
@@ -453,7 +477,7 @@ def find_gutter(segs: Sequence[Segment], x_lo: float, x_hi: float) -> float | No
         x = lo + i
         left = bisect_right(x1s, x)
         right = len(x0s) - bisect_left(x0s, x)
-        if left < 4 or right < 4 or cross[i] >= min(left, right):
+        if left < 4 or right < 4 or cross[i] >= 2 * min(left, right):
             continue
         score = (cross[i], abs(x - (x_lo + x_hi) / 2), x)
         if best is None or score < best:
@@ -472,35 +496,65 @@ def find_gutter(segs: Sequence[Segment], x_lo: float, x_hi: float) -> float | No
     return lo + (a + b) / 2
 
 
+def move_footnotes(segs: list[Segment]) -> list[Segment]:
+    """Put page footnotes (smaller text with no body text below it in its column) at the end of the page.
+
+    A sentence running from the foot of one column to the top of the next
+    then reads on; the footnote follows the page's text as its own block.
+    """
+    weights: Counter[float] = Counter()
+    for s in segs:
+        if s.table is None:
+            weights[s.size] += sum(len(w) for w in s.words)
+    if not weights:
+        return segs
+    body = weights.most_common(1)[0][0]
+    body_segs = [s for s in segs if s.table is None and abs(s.size - body) <= 0.05 * body]
+    notes = []
+    for s in segs:
+        if s.table is not None or s.size >= 0.9 * body:
+            continue
+        below = any(b.top > s.bottom and b.x0 < s.x1 and b.x1 > s.x0 for b in body_segs)
+        if not below:
+            notes.append(s)
+    if not notes:
+        return segs
+    ids = {id(s) for s in notes}
+    return [s for s in segs if id(s) not in ids] + notes
+
+
 # ---------------------------------------------------------------- paragraphs and text
 
 
 def _blocks(segs: list[Segment]) -> list[list[Segment]]:
     """Consecutive segments (in reading order) grouped into paragraphs/captions/tables."""
     blocks: list[list[Segment]] = []
-    col_x0 = min((s.x0 for s in segs), default=0.0)
     prev: Segment | None = None
     for s in segs:
-        new = prev is None or s.table is not None or prev.table is not None
-        if not new and prev is not None:
-            gap = s.top - prev.bottom
-            same_column = abs(s.x0 - prev.x0) < 3 * s.size or (s.x0 > prev.x0 and s.x0 - prev.x0 < 3 * s.size)
-            new = (
-                s.page != prev.page and _ends_sentence(prev.text) and s.words[0][0][0].isupper()
-                or s.page == prev.page and (gap > 0.6 * max(s.size, prev.size) or gap < -2 * s.size)
-                or abs(s.size - prev.size) > 0.15 * max(s.size, prev.size)
-                or not same_column and s.page == prev.page
-                or bool(_CAPTION_RE.match(s.text))
-                or (prev.x1 < s.x1 - 5 * s.size and s.words[0][0][0].isupper() and s.page == prev.page)
-                or (s.x0 - min(col_x0, prev.x0) > 0.7 * s.size and s.x0 - prev.x0 > 0.7 * s.size
-                    and _ends_sentence(prev.text))
-            )
-        if new:
+        if prev is None or starts_block(prev, s):
             blocks.append([s])
         else:
             blocks[-1].append(s)
         prev = s
     return blocks
+
+
+def starts_block(prev: Segment, s: Segment) -> bool:
+    """Whether segment ``s`` starts a new paragraph after ``prev`` (see the module docstring)."""
+    if s.table is not None or prev.table is not None:
+        return True
+    if abs(s.size - prev.size) > 0.15 * max(s.size, prev.size) or _CAPTION_RE.match(s.text):
+        return True
+    first = s.words[0][0][0]
+    if s.page != prev.page or s.top < prev.top - 0.5 * s.size:
+        # the next column or page: a sentence left open goes on
+        return _ends_sentence(prev.text) or not (first.islower() or prev.text.rstrip().endswith((",", "-")))
+    size = max(s.size, prev.size)
+    if s.top - prev.bottom > 0.6 * size or abs(s.x0 - prev.x0) > 3 * size:
+        return True
+    if prev.x1 < s.x1 - 5 * size and first.isupper():
+        return True  # a short line (heading or paragraph end) before a capitalised line
+    return s.x0 - prev.x0 > 0.7 * size and _ends_sentence(prev.text)  # an indented first line
 
 
 def _ends_sentence(text: str) -> bool:
@@ -574,12 +628,27 @@ def _write_segment_words(writer: _Writer, seg: Segment) -> None:
         writer.word(w, seg.page)
 
 
+def _words_text(words: Sequence[Sequence[Char]]) -> str:
+    return " ".join("".join(c[0] for c in w) for w in words)
+
+
 def _write_table(writer: _Writer, seg: Segment, tables: list[Table], page_height: float) -> None:
     block = seg.table
     assert block is not None
+    body = block.rows
+    first = [cell for cell in body[0] if cell]
+    if len(first) == 1 and _CAPTION_RE.match(_words_text(first[0]).capitalize()):
+        # a caption drawn inside the table frame: written as its own line, not a header
+        block.caption = _words_text(first[0])
+        writer.word(first[0][0], seg.page)
+        for w in first[0][1:]:
+            writer.synthetic(" ")
+            writer.word(w, seg.page)
+        writer.synthetic("\n\n")
+        body = body[1:]
     start = writer.length
     rows_cells: list[list[Cell]] = []
-    for r, row in enumerate(block.rows):
+    for r, row in enumerate(body):
         if r:
             writer.synthetic("\n")
         cells: list[Cell] = []
@@ -607,7 +676,7 @@ def layout_text(pages: list[list[Segment]], sizes: list[tuple[float, float]]
     }
     ordered: list[Segment] = []
     for segs, (width, _height) in zip(pages, sizes):
-        ordered.extend(order_segments(segs, 0.0, width))
+        ordered.extend(move_footnotes(order_segments(segs, 0.0, width)))
     writer = _Writer()
     tables: list[Table] = []
     for b, block in enumerate(_blocks(ordered)):

@@ -36,6 +36,9 @@ _ANCHOR_NOUNS = (r"therap(?:y|ies)|treatment|infusions?|administration|transplan
                  r"|lymphodepletion|initiation|start|vaccination")
 
 
+_COUNTED_BEFORE = regex.compile(r"(?:patients?|cases?|subjects?|participants?|no\.?|groups?|and|,)\s+$", regex.I)
+
+
 @dataclass(frozen=True)
 class ResolvedTime:
     text: str
@@ -99,7 +102,9 @@ def _patterns() -> list[tuple[str, regex.Pattern]]:
     tens = [w for w, n in v.numbers.items() if n >= 20 and n % 10 == 0]
     ones = [w for w, n in v.numbers.items() if 1 <= n <= 9]
     word = rf"(?:(?:{_alt(tens)})(?:-(?:{_alt(ones)}))?|{_alt(list(v.numbers))})"
-    num = rf"(?:\d+(?:\.\d+)?|{word})"
+    # the look-ahead lets the engine skip positions that cannot start a number cheaply
+    initials = "".join(sorted({w[0] for w in v.numbers}))
+    num = rf"(?=[\d{initials}])(?:\d+(?:\.\d+)?|{word})"
     unit = rf"(?:{_alt([u for u in v.units if len(u) > 1])})\b"
     point_unit = r"(?:days?|weeks?|months?|years?)\b"
     not_age = r"(?![- ]?(?:old|of\s+age)\b)"
@@ -110,7 +115,7 @@ def _patterns() -> list[tuple[str, regex.Pattern]]:
     flags = regex.IGNORECASE | regex.VERSION1
     specs = [
         ("coord_unit_first", rf"\b(?P<unit>day|week|month)s?\s+(?P<nums>\d+(?:{conj}\d+)+)\b"),
-        ("coord_unit_after", rf"(?<!(?:patients?|cases?|subjects?|participants?|no\.?|groups?|and|,)\s+)\b(?P<nums>{num}-?(?:{conj}{num}-?)+)[- ](?P<unit>{point_unit}){not_age}"
+        ("coord_unit_after", rf"\b(?P<nums>{num}-?(?:{conj}{num}-?)+)[- ](?P<unit>{point_unit}){not_age}"
                              rf"(?:[- ](?P<rel>post|after|following|from)[- ]?(?P<anchor>{anchor})?)?"),
         ("unit_num", rf"\b(?P<unit>day|week|month|year)\s+(?P<num>\d+)\b(?!\s*(?:-|to)\s*\d)"
                      rf"(?:\s+(?P<rel>after|post|following)[- ]?(?P<anchor>{anchor})?)?"),
@@ -126,7 +131,7 @@ def _patterns() -> list[tuple[str, regex.Pattern]]:
         ("duration_of", rf"\b(?P<num>{num})\s+(?P<unit>{point_unit})(?=\s+of\b)(?!\s+of\s+age)"),
         ("baseline_generic", rf"\b(?:prior\s+to|before)\s+(?:the\s+)?(?:first\s+)?(?P<anchor>(?:[A-Za-z][\w/+α-]*[\s-]+){{0,4}}?"
                              rf"(?:therapy|treatment|infusion|administration|transplantation))\b"),
-        ("baseline", rf"(?<![\w-])(?:{baseline})(?![\w-])"),
+        ("baseline", rf"\b(?<![\w-])(?:{baseline})(?![\w-])"),
         ("date", rf"\b(?P<prep>in|on|since|from|until|by|during|of)\s+(?:(?:early|late|mid)[- ])?(?:(?P<day>\d{{1,2}})\s+)?"
                  rf"(?P<month>{months})\.?(?:\s+(?P<day2>\d{{1,2}}),)?\s+(?P<year>(?:19|20)\d\d)\b"),
         ("year", r"\b(?P<prep>in|since|until)\s+(?:(?:early|late|mid)[- ])?(?P<year>(?:19|20)\d\d)\b(?![-–)\]/]|\s*[-–]\s*\d)"),
@@ -178,6 +183,8 @@ def _build(name: str, m: regex.Match, text: str) -> ResolvedTime | None:
     g = m.groupdict()
     anchor = g.get("anchor")
     relative_to = anchor.strip() if anchor else ("treatment" if g.get("rel") else None)
+    if name == "coord_unit_after" and _COUNTED_BEFORE.search(text, max(0, s - 20), s):
+        return None  # "patient 1 and 7 days": the first number counts patients
     if name in ("coord_unit_first", "coord_unit_after"):
         mult, unit = _unit(g["unit"])
         vals = [_clean(parse_number_word(x) * mult) for x in _numbers(g["nums"])]

@@ -181,7 +181,8 @@ def guess_spaces(words: Sequence[str]) -> list[bool]:
     for i, word in enumerate(words):
         nxt = words[i + 1] if i + 1 < len(words) else None
         possessive = word == "'" and nxt in ("s", "t")
-        spaces.append(nxt is not None and word not in _NO_SPACE_AFTER and nxt not in _NO_SPACE_BEFORE and not possessive)
+        glued = word in _NO_SPACE_AFTER or nxt in _NO_SPACE_BEFORE or possessive
+        spaces.append(nxt is not None and not glued)
     return spaces
 
 
@@ -419,8 +420,9 @@ def score_examples(nlp: Any, sentences: Sequence[Sentence], *, runtime_tokenizer
             pred = sentence_to_doc(nlp.vocab, Sentence(sent.words, ("O",) * len(sent.words)))
         examples.append(Example(pred, ref))
     scores = nlp.evaluate(examples)
-    out: dict[str, Any] = {"p": round(scores["ents_p"], 4), "r": round(scores["ents_r"], 4), "f": round(scores["ents_f"], 4)}
-    out["per_type"] = {lab: {k: round(v, 4) for k, v in prf.items()} for lab, prf in (scores["ents_per_type"] or {}).items()}
+    out: dict[str, Any] = {k: round(scores[f"ents_{k}"], 4) for k in ("p", "r", "f")}
+    per_type = scores["ents_per_type"] or {}
+    out["per_type"] = {lab: {k: round(v, 4) for k, v in prf.items()} for lab, prf in per_type.items()}
     return out
 
 
@@ -450,10 +452,11 @@ def atomic_replace_dir(src: Path, dest: Path) -> None:
         shutil.rmtree(old, ignore_errors=True)
 
 
-def train_ner(data_dir: Path, output_dir: Path, *, seed: int = 0, max_steps: int = 20000, max_epochs: int = 0,
-              patience: int = 3000, eval_frequency: int = 500, augment_ratio: float = 1.0,
-              include_disease: bool = True, runtime_tokens: bool = True, train_on_dev: bool = False, config: Path | None = None,
-              work_dir: Path | None = None, limit: int = 0, speed_words: int = 60000) -> dict[str, Any]:
+def train_ner(data_dir: Path, output_dir: Path, *, seed: int = 0, max_steps: int = 4000, max_epochs: int = 0,
+              patience: int = 2000, eval_frequency: int = 500, augment_ratio: float = 1.0,
+              include_disease: bool = True, runtime_tokens: bool = True, train_on_dev: bool = False,
+              config: Path | None = None, work_dir: Path | None = None, limit: int = 0,
+              speed_words: int = 60000) -> dict[str, Any]:
     """Train the NER from the BC5CDR IOB folders under ``data_dir``; save the pipeline at ``output_dir``.
 
     Keyword options:

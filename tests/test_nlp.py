@@ -135,11 +135,13 @@ def test_nlp_throughput(nlp):
     assert rate > 2000  # loose floor for a shared CI machine; the benchmark figure is reported separately
 
 
-@pytest.mark.skipif(DEFAULT_MODEL_DIR.joinpath("config.cfg").exists(), reason="shipped NER model present")
-def test_nlp_default_model_missing_raises_model_error():
+def test_nlp_default_model_missing_raises_model_error(monkeypatch, tmp_path):
+    import pipeline.nlp
+
+    monkeypatch.setattr(pipeline.nlp, "DEFAULT_MODEL_DIR", tmp_path / "clinex_ner")
     with pytest.raises(ModelError) as info:
-        load_nlp(ner_model="default")
-    assert "clinex_ner" in str(info.value)
+        pipeline.nlp.build_nlp(ner_model="default")
+    assert "clinex_ner" in str(info.value) and info.value.code == "E300"
 
 
 def test_nlp_unknown_model_raises_model_error():

@@ -13,7 +13,7 @@ import logging
 import warnings
 from typing import Any
 
-from scispacy.abbreviation import AbbreviationDetector
+from scispacy.abbreviation import AbbreviationDetector, filter_matches
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
@@ -43,6 +43,26 @@ def best_entity(long_form: tuple[int, int], spans: list[Span], *, threshold: flo
     return best
 
 
+def parenthesized(doc: Doc, max_inside: int = 8) -> list[tuple[int, int, int]]:
+    """``(0, start, end)`` for the tokens inside each ``( ... )`` of at most ``max_inside`` tokens.
+
+    The same candidates as the detector's ``( + )`` Matcher pattern (which scispaCy then
+    filters to 8 tokens), found in one pass instead of matching every open length.
+    """
+    out = []
+    opens: list[int] = []
+    for tok in doc:
+        if tok.text == "(":
+            opens.append(tok.i)
+        elif tok.text == ")" and opens:
+            start = opens.pop()
+            if 0 < tok.i - start - 1 <= max_inside:
+                out.append((0, start + 1, tok.i))
+        elif tok.text == "\n\n" or (tok.is_space and "\n\n" in tok.text):
+            opens.clear()
+    return out
+
+
 class AbbreviationPropagator:
     def __init__(self, nlp: Language, name: str = "clinex_abbreviations") -> None:
         register_extensions()
@@ -53,7 +73,11 @@ class AbbreviationPropagator:
         doc._.abbreviations = []
         with warnings.catch_warnings():
             warnings.filterwarnings("ignore", message=r".*W036")  # no definitions in this doc
-            self.detector(doc)
+            found = self.detector.find_matches_for(filter_matches(parenthesized(doc), doc), doc)
+        for long_form, short_forms in found:
+            for short in short_forms:
+                short._.long_form = long_form
+                doc._.abbreviations.append(short)
         existing = [s for s in candidates(doc) if s.label_ in ("DRUG", "SCORE", "LAB")]
         defined: dict[str, tuple[Span, dict[str, Any]]] = {}
         for short in sorted(doc._.abbreviations, key=lambda s: s.start):

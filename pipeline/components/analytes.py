@@ -93,22 +93,23 @@ class AnalyteRecognizer:
         self.regexes = [(regex.compile(p, regex.IGNORECASE | regex.VERSION1), info) for p, info in regexes]
         self.misaligned = 0
 
-    def _add(self, doc: Doc, span: Any, info: AnalyteInfo) -> None:
+    def _add(self, doc: Doc, text: str, span: Any, info: AnalyteInfo) -> None:
         if span is None:
             return
-        if info.requires_cue and not has_cue(doc.text, span.start_char, span.end_char):
+        if info.requires_cue and not has_cue(text, span.start_char, span.end_char):
             return
         if info.label == "LAB" and span.end < len(doc) and doc[span.end].lower_ in LAB_TAIL:
             span = doc[span.start:span.end + 1]
         add_candidate(doc, span, info.label, "rule", info.norm())
 
     def __call__(self, doc: Doc) -> Doc:
+        text = doc.text  # Doc.text is rebuilt from the tokens on every access
         for start, end, info in self.index.matches(doc):
-            self._add(doc, doc[start:end], info)
+            self._add(doc, text, doc[start:end], info)
         counter = [0]
         for pattern, info in self.regexes:
-            for m in pattern.finditer(doc.text):
-                self._add(doc, snap(doc, *m.span(), counter), info)
+            for m in pattern.finditer(text):
+                self._add(doc, text, snap(doc, *m.span(), counter), info)
         self.misaligned += counter[0]
         return doc
 

@@ -100,6 +100,7 @@ class DrugRecognizer:
         self.lexicon: DrugLexicon = load_lexicon(library=use_library)
         self.regexes = [(regex.compile(p, regex.VERSION1), info) for p, info in self.lexicon.regexes]
         self.stems = load_stems() if stems else ()
+        self.suffixes = tuple(s.suffix for s in self.stems)
         self.code_names = code_names
         self.not_drugs = excluded_terms()
         self.misaligned = 0
@@ -108,20 +109,23 @@ class DrugRecognizer:
         for start, end, info in self.lexicon.index.matches(doc):
             add_candidate(doc, doc[start:end], "DRUG", "rule", info.norm())
         counter = [0]
+        text = doc.text  # Doc.text is rebuilt from the tokens on every access
         for pattern, info in self.regexes:
-            for m in pattern.finditer(doc.text):
+            for m in pattern.finditer(text):
                 add_candidate(doc, snap(doc, *m.span(), counter), "DRUG", "rule", regex_norm(info, m))
         if self.stems:
             self._stems(doc)
         if self.code_names:
-            self._codes(doc, counter)
+            self._codes(doc, text, counter)
         self.misaligned += counter[0]
         return doc
 
     def _stems(self, doc: Doc) -> None:
         for tok in doc:
             word = tok.lower_
-            if len(word) < 6 or not word[0].isalpha() or term_key(word) in self.not_drugs:
+            if len(word) < 6 or not word[0].isalpha() or not word.endswith(self.suffixes):
+                continue
+            if term_key(word) in self.not_drugs:
                 continue
             drug_class = stem_class(word, self.stems)
             if drug_class is None or self.lexicon.lookup(tok.text):
@@ -134,8 +138,7 @@ class DrugRecognizer:
                     "drugbank_id": None, "is_class": False}
             add_candidate(doc, doc[start:tok.i + 1], "DRUG", "pattern", norm)
 
-    def _codes(self, doc: Doc, counter: list[int]) -> None:
-        text = doc.text
+    def _codes(self, doc: Doc, text: str, counter: list[int]) -> None:
         for m in CODE_NAME.finditer(text):
             code = m.group("code")
             if term_key(code) in self.not_drugs or not is_code_name(code, text[:m.start()][-120:], text[m.end():m.end() + 60]):

@@ -92,7 +92,8 @@ def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
             if all(span.end <= a or span.start >= b for a, b in taken):
                 kept.append(span)
                 taken.append((span.start, span.end))
-    kept = [s for s in kept if not _nested_analyte(s, kept)]
+    containers = [s for s in kept if s.label_ in ("SCORE", "DRUG")]
+    kept = [s for s in kept if not _nested_analyte(s, containers)]
     kept.sort(key=lambda s: (s.start_char, s.end_char, LABEL_RANK.get(s.label_, 9)))
     unique: list[Span] = []
     for span in kept:

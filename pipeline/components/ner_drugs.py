@@ -2,8 +2,12 @@
 
 An entity already covered by a DRUG candidate is skipped; what is not a drug is
 filtered: analytes and reagents of the score/lab rules (ESR, CRP, IgG, IL-6),
-stoplisted words, numbers and fractions ("3/3"), single characters and units.
-Names the lexicon knows are normalized through it.
+stoplisted words, numbers and fractions ("3/3"), single characters, units, figure
+references. A small NER trained on BC5CDR also tags names, places and ordinary words
+in affiliations and references ("China", "Fig. 1a", "arrowheads"), so an entity the
+lexicon and the INN stems do not know is kept only in a treatment context ("treated
+with X", "X was added", "received X") and only when it is not a capitalized
+multi-word name.
 """
 from __future__ import annotations
 
@@ -13,11 +17,19 @@ from spacy.tokens import Doc, Span
 
 from pipeline.components import register_extensions
 from pipeline.components.analytes import lookup_analyte
+from pipeline.components.drugs import stem_class
 from pipeline.components.entities import add_candidate, candidates
 from pipeline.lexicon import excluded_terms, load_lexicon, term_key
 from pipeline.units import normalize_unit
 
 NUMERIC = regex.compile(r"^[\d\s.,:/%×x^+\-–()<>=±]+$")
+FIGURE = regex.compile(r"^(?:Fig|Figure|Table|Suppl)\b", regex.I)
+BEFORE_CUE = regex.compile(
+    r"(?:(?:treated|treatment|therapy|combined|co-treated|switched|pretreated|managed)\s+with"
+    r"|received|receiving|given|administered|started|initiated|added|switched\s+to"
+    r"|(?:dose|doses|course|courses|infusions?|injections?)\s+of)\s+(?:[\w-]+\s+){0,2}$", regex.I)
+AFTER_CUE = regex.compile(r"^\s*(?:was|were)\s+(?:added|given|started|administered|initiated|switched|tapered|stopped|discontinued)\b", regex.I)
+CODE_LIKE = regex.compile(r"^(?:[A-Za-z]{1,2}\d{3,}|(?:CD|IL|HLA|TNF|IFN)[\W\d])", regex.I)
 CHEMICAL_LABELS = frozenset({"CHEMICAL", "Chemical", "DRUG", "Drug"})
 
 
@@ -26,9 +38,21 @@ def is_drug_candidate(text: str, not_drugs: set[str]) -> bool:
     t = text.strip()
     if len(t) < 3 or NUMERIC.match(t) or not any(c.isalpha() for c in t):
         return False
+    if FIGURE.match(t) or CODE_LIKE.match(t) or ("(" in t and ")" not in t):
+        return False
+    if sum(c.isalpha() for c in t) / len(t) < 0.6:
+        return False
     if term_key(t) in not_drugs or lookup_analyte(t) is not None or normalize_unit(t) is not None:
         return False
     return True
+
+
+def in_treatment_context(text: str, start: int, end: int) -> bool:
+    """Right after "treated with", "received", "a dose of" (two words may intervene), or
+    right before "was added/given/started/stopped"."""
+    before = text[max(0, start - 60):start].split("\n\n")[-1]
+    after = text[end:end + 40].split("\n\n")[0]
+    return bool(BEFORE_CUE.search(before) or AFTER_CUE.match(after))
 
 
 class NerDrugRecognizer:
@@ -40,6 +64,7 @@ class NerDrugRecognizer:
 
     def __call__(self, doc: Doc) -> Doc:
         drugs = [s for s in candidates(doc) if s.label_ == "DRUG"]
+        text = doc.text
         for ent in doc.ents:
             if ent.label_ not in CHEMICAL_LABELS:
                 continue
@@ -48,7 +73,12 @@ class NerDrugRecognizer:
             if not is_drug_candidate(ent.text, self.not_drugs):
                 continue
             info = self.lexicon.lookup(ent.text)
-            norm = info.norm() if info else {"name": ent.text.lower(), "class": None, "target": None,
+            drug_class = stem_class(ent.text.lower()) if info is None else None
+            if info is None and drug_class is None:
+                proper_name = len(ent) > 1 and all(t.text[:1].isupper() for t in ent if t.is_alpha)
+                if proper_name or not in_treatment_context(text, ent.start_char, ent.end_char):
+                    continue
+            norm = info.norm() if info else {"name": ent.text.lower(), "class": drug_class, "target": None,
                                              "drugbank_id": None, "is_class": False}
             add_candidate(doc, Span(doc, ent.start, ent.end), "DRUG", "ner", norm)
         return doc
