@@ -222,7 +222,8 @@ class TermIndex:
 class DrugLexicon:
     """Case-insensitive term lookup plus case-sensitive abbreviations (``MTX``, ``RTX``)."""
 
-    def __init__(self, rules: list[dict[str, Any]], library: dict[str, tuple[str, str | None]]) -> None:
+    def __init__(self, rules: list[dict[str, Any]], library: dict[str, tuple[str, str | None]],
+                 stop: set[str] | frozenset[str] = frozenset()) -> None:
         self.terms: dict[str, DrugInfo] = {}
         self.abbreviations: dict[str, DrugInfo] = {}
         self.regexes: list[tuple[str, DrugInfo]] = []
@@ -238,7 +239,7 @@ class DrugLexicon:
                     break
             info = DrugInfo(name, rule.get("class"), rule.get("target"), dbid, bool(rule.get("is_class")), True)
             for term in [rule["id"], rule.get("pattern", "")] + rule.get("synonyms", []):
-                if term:
+                if term and term_key(term) not in stop:  # the stoplist wins: a rule id may be a vague word
                     self.terms[term_key(term)] = info
             for abbr in rule.get("abbreviations", []):
                 self.abbreviations[abbr] = info
@@ -262,4 +263,5 @@ class DrugLexicon:
 @lru_cache(maxsize=2)
 def load_lexicon(*, library: bool = True) -> DrugLexicon:
     """The drug lexicon (cached); ``library=False`` uses only ``rules/drugs.jsonl``."""
-    return DrugLexicon(load_rules("drugs"), _library_map() if library else {})
+    stop = {term_key(r["pattern"]) for r in load_rules("drug_stoplist")}
+    return DrugLexicon(load_rules("drugs"), _library_map() if library else {}, stop)

@@ -372,6 +372,11 @@ def baseline_phrases(text: str, start: int, end: int, taken: Sequence[Mention]) 
     return found
 
 
+def governing_times(times: Sequence[Mention]) -> list[Mention]:
+    """The TIMEPOINT mentions that may give a value its time: every kind but ``duration`` (GUIDELINES section 5)."""
+    return [t for t in times if (t.norm or {}).get("kind") != "duration"]
+
+
 def timepoint_of(m: Mention | None, index: int | None = None) -> Timepoint | None:
     """The record ``Timepoint`` of a TIMEPOINT mention (entry ``index`` of a coordinated list)."""
     if m is None:
@@ -614,6 +619,8 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
         times.sort(key=lambda t: t.start)
         pmentions = [PatientMention(p.start + s0, p.end + s0, p.ids, p.text) for p in find_patient_mentions(text[s0:s1])]
         blocked = [(e.start, e.end) for e in analytes + drugs + times] + [(p.start, p.end) for p in pmentions]
+        # a period ("over a 6-month period") is not a time point: it blocks its numbers but governs no value
+        times = governing_times(times)
         blocked += in_tables  # table cells are read by table_measurements
         numbers = []
         for n in find_numbers(text[s0:s1]):
@@ -656,7 +663,8 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
         if carry_over:
             _update_carry(ctx, times, sentence_measurements)
     for table in tables:
-        for m in table_measurements(text, table, analytes_all, times_all, cohort_ids, normalizer=normalizer):
+        for m in table_measurements(text, table, analytes_all, governing_times(times_all), cohort_ids,
+                                    normalizer=normalizer):
             measurements.append((table.start, m))
     ordered = [m for _, m in sorted(enumerate(measurements), key=lambda x: (x[1][0], x[0]))]
     final = [replace(m, id=f"m{i}") for i, (_, m) in enumerate(ordered, start=1)]

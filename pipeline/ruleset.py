@@ -64,7 +64,7 @@ SPECS: dict[str, RuleSpec] = {
         "timepoints.jsonl", ("TIMEPOINT",), ("label", "pattern", "id", "kind"),
         {**_COMMON, "kind": STR, "days": NUM + (type(None),), "value": NUM + (type(None),),
          "unit": STR + (type(None),)},
-        {"kind": ("baseline", "number", "unit", "exclude_before")},
+        {"kind": ("baseline", "number", "unit", "exclude_before", "history_before")},
     ),
     "drug_stoplist": RuleSpec(
         "drug_stoplist.jsonl", ("NOT_DRUG",), ("label", "pattern"),

@@ -5,21 +5,31 @@
 post-treatment") into one or more ``ResolvedTime``. Kinds:
 
 - ``timepoint``: a point after the index treatment ("day 10", "24 weeks post-CAR T-cell
-  infusion", "at the 24-week follow-up", "after 3 days"); ``days`` counts from it.
-- ``baseline``: "at baseline", "prior to therapy", "at admission" (``days`` 0).
-- ``duration``: a span of time ("living with RA for 20 years", "over a 6-month period",
-  "during the eight-month follow-up period").
+  infusion", "24-week follow-up", "after 3 days"); ``days`` counts from it.
+- ``baseline``: "baseline", "prior to therapy", "before" in "before and 3 months after ..." (``days`` 0).
+- ``duration``: a period of the treatment course ("over a 6-month period", "eight-month
+  follow-up period"); it is annotated but never gives a value its time.
 - ``date``: an absolute date in narrative ("In November 2018"); publication metadata
   ("Received: 7 August 2024") is skipped.
 
+Span edges follow GUIDELINES section 4: a leading "at/on/in/during/throughout" and
+determiner are dropped ("at the 24-week follow-up" -> "24-week follow-up"); direction
+words stay ("after 3 days", "over the next three months", "within 4 weeks").
+Not annotated: disease durations and history ("living with RA for 20 years", "over the
+previous two decades", "for the first time in two decades"; cues in rules/timepoints.jsonl,
+kind ``history_before``), bare activity durations ("three days of ... therapy"), time
+expressions in population or literature statements ("only 30% of patients achieved ...
+after 6 months"), and generic events ("before a CD19-targeted treatment is used").
+
 Coordinated forms ("day 60, 90, and 60", "after 28 days and 90 days") carry
-``values`` and ``days_list``. Unit lengths: day 1, week 7, month 30.44, year 365.25 days.
-Number words, unit words, baseline phrases and publication cues come from
-``rules/timepoints.jsonl``.
+``values`` and ``days_list``; a conjunct across a patient phrase ("after 3 days in
+patient 1 and 7 days in patient 2") is a span of its own. Unit lengths: day 1, week 7,
+month 30.44, year 365.25 days. Number words, unit words, baseline phrases, publication
+and history cues come from ``rules/timepoints.jsonl``.
 """
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
+from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Any
 
@@ -35,6 +45,15 @@ _ANCHOR_NOUNS = (r"therap(?:y|ies)|treatment|infusions?|administration|transplan
                  r"|diagnosis|onset|surgery|admission|discharge|enrol(?:l)?ment|randomi[sz]ation|leukapheresis"
                  r"|lymphodepletion|initiation|start|vaccination")
 
+
+_PATIENT_PHRASE = r"(?:patients?|cases?|subjects?|participants?|pt\.?)\s+\d+(?:(?:\s*,\s*|\s+and\s+|\s*,\s*and\s+)\d+)*"
+# a leading preposition or determiner that is not part of a time span ("at the 24-week follow-up")
+_LEADING = regex.compile(r"^(?:(?:at|on|in|during|throughout)\s+)?(?:(?:the|a|an)\s+)?", regex.I)
+_HISTORY_QUALIFIERS = frozenset({"previous", "past", "last", "preceding"})
+# a population or literature statement ("only 30% of patients achieved ...") is not the report's course
+_POPULATION = regex.compile(r"\b\d+(?:\.\d+)?\s?%\s+of\s+(?:(?:the|all|[A-Z]{2,5}|treated|our)\s+)?(?:patients|subjects|participants|cases)\b"
+                            r"|\b(?:studies|trials|cohorts)\s+(?:have\s+)?(?:shown|reported|demonstrated)\b", regex.I)
+_SENTENCE_END = regex.compile(r"[.!?]\s+(?=[A-Z(\[])|\n\s*\n")
 
 _COUNTED_BEFORE = regex.compile(r"(?:patients?|cases?|subjects?|participants?|no\.?|groups?|and|,)\s+$", regex.I)
 
@@ -71,6 +90,7 @@ class _Vocab:
     units: dict[str, tuple[float, str]]
     baseline: tuple[str, ...]
     exclude_before: tuple[str, ...]
+    history_before: tuple[str, ...]
 
 
 @lru_cache(maxsize=1)
@@ -79,6 +99,7 @@ def _vocab() -> _Vocab:
     units: dict[str, tuple[float, str]] = {}
     baseline: list[str] = []
     exclude: list[str] = []
+    history: list[str] = []
     for rule in load_rules("timepoints"):
         kind, pattern = rule["kind"], rule["pattern"].lower()
         if kind == "number" and pattern not in ("a", "an", "a single"):
@@ -89,7 +110,9 @@ def _vocab() -> _Vocab:
             baseline.append(pattern)
         elif kind == "exclude_before":
             exclude.append(rule["pattern"])
-    return _Vocab(numbers, units, tuple(sorted(baseline, key=len, reverse=True)), tuple(exclude))
+        elif kind == "history_before":
+            history.append(rule["pattern"])
+    return _Vocab(numbers, units, tuple(sorted(baseline, key=len, reverse=True)), tuple(exclude), tuple(history))
 
 
 def _alt(words: list[str] | tuple[str, ...]) -> str:
@@ -125,13 +148,17 @@ def _patterns() -> list[tuple[str, regex.Pattern]]:
                      rf"[- ]follow[- ]?ups?(?:\s+(?P<period>period|visits?))?"),
         ("after", rf"\b(?P<cue>after|at|on|by|within|until|up\s+to)\s+(?P<num>{num})\s+(?P<unit>{point_unit}){not_age}"
                   rf"(?P<tail>(?:{conj}{num}\s+{point_unit})*)"),
+        # "after 3 days in patient 1 and 7 days in patient 2": the conjunct after a patient phrase
+        ("after_patient_conj", rf"\b(?P<cue>after|at|on|by|within)\s+{num}\s+{point_unit}\s+in\s+{_PATIENT_PHRASE}"
+                               rf"(?:{conj})(?P<num>{num})\s+(?P<unit>{point_unit}){not_age}(?=\s+in\s+{_PATIENT_PHRASE})"),
         ("duration", rf"\b(?P<cue>for|over|during|throughout|in)\s+(?:(?:the|a|an)\s+)?"
-                     rf"(?:(?:next|previous|past|last|first|following|preceding|subsequent)\s+)?(?P<num>{num})[- ](?P<unit>{unit})\b{not_age}"
+                     rf"(?:(?P<qual>next|previous|past|last|first|following|preceding|subsequent)\s+)?(?P<num>{num})[- ](?P<unit>{unit})\b{not_age}"
                      rf"(?:[- ](?:period|course|interval|span))?"),
-        ("duration_of", rf"\b(?P<num>{num})\s+(?P<unit>{point_unit})(?=\s+of\b)(?!\s+of\s+age)"),
-        ("baseline_generic", rf"\b(?:prior\s+to|before)\s+(?:the\s+)?(?:first\s+)?(?P<anchor>(?:[A-Za-z][\w/+α-]*[\s-]+){{0,4}}?"
+        ("baseline_generic", rf"\b(?:prior\s+to|before)\s+(?!an?\s)(?:the\s+)?(?:first\s+)?(?P<anchor>(?:[A-Za-z][\w/+α-]*[\s-]+){{0,4}}?"
                              rf"(?:therapy|treatment|infusion|administration|transplantation))\b"),
         ("baseline", rf"\b(?<![\w-])(?:{baseline})(?![\w-])"),
+        # "before and 3 months after CAR T-cell therapy": the elided anchor of "before" is the later one's
+        ("baseline_ellipsis", rf"\b(?:before|prior\s+to)(?=\s+and\s+{num}[- ]{point_unit}\s+(?:after|post|following)\b)"),
         ("date", rf"\b(?P<prep>in|on|since|from|until|by|during|of)\s+(?:(?:early|late|mid)[- ])?(?:(?P<day>\d{{1,2}})\s+)?"
                  rf"(?P<month>{months})\.?(?:\s+(?P<day2>\d{{1,2}}),)?\s+(?P<year>(?:19|20)\d\d)\b"),
         ("year", r"\b(?P<prep>in|since|until)\s+(?:(?:early|late|mid)[- ])?(?P<year>(?:19|20)\d\d)\b(?![-–)\]/]|\s*[-–]\s*\d)"),
@@ -214,9 +241,14 @@ def _build(name: str, m: regex.Match, text: str) -> ResolvedTime | None:
             vals.append(_clean(n * mult))
             days.append(_clean(n * mult * UNIT_DAYS[unit]))
         return ResolvedTime(surface, s, e, "timepoint", first.value, first.unit, first.days, False, rel, vals, days)
-    if name in ("duration", "duration_of"):
+    if name == "after_patient_conj":  # only the second conjunct: the first is the "after" pattern's
+        rel = "treatment" if (g.get("cue") or "").lower() == "after" else None
+        return _point(text[m.start("num"):e], m.start("num"), "timepoint", g["num"], g["unit"], relative_to=rel)
+    if name == "duration":
+        if (g.get("qual") or "").lower() in _HISTORY_QUALIFIERS or _history_context(text, m.start("num")):
+            return None  # "over the previous two decades", "living with RA for 20 years"
         return _point(surface, s, "duration", g["num"], g["unit"])
-    if name in ("baseline", "baseline_generic"):
+    if name in ("baseline", "baseline_generic", "baseline_ellipsis"):
         rel = anchor.strip() if anchor else None
         return ResolvedTime(surface, s, e, "baseline", None, None, 0, True, rel)
     if name in ("date", "year"):
@@ -236,6 +268,27 @@ def _build(name: str, m: regex.Match, text: str) -> ResolvedTime | None:
     return None
 
 
+def _history_context(text: str, start: int, window: int = 80) -> bool:
+    """A disease-history cue ("living with", "diagnosed", "for the first time in") shortly before ``start``."""
+    before = _SENTENCE_END.split(text[max(0, start - window):start])[-1]
+    return any(regex.search(rf"(?<!\w){regex.escape(cue)}(?!\w)", before, regex.I) for cue in _vocab().history_before)
+
+
+def _sentence(text: str, start: int, end: int, window: int = 400) -> str:
+    """The sentence around ``text[start:end]`` (approximate: split on sentence ends within ``window``)."""
+    before = _SENTENCE_END.split(text[max(0, start - window):start])[-1]
+    after = _SENTENCE_END.split(text[end:end + window])[0]
+    return before + text[start:end] + after
+
+
+def _trim_leading(rt: ResolvedTime) -> ResolvedTime:
+    """Drop a leading "at/on/in/during/throughout" and determiner; direction words (after, over) stay."""
+    cut = _LEADING.match(rt.text).end()
+    if cut == 0 or cut >= len(rt.text):
+        return rt
+    return replace(rt, text=rt.text[cut:], start=rt.start + cut)
+
+
 def _month3(name: str) -> int:
     key = name.lower().rstrip(".")[:3]
     return next(i for m, i in MONTHS.items() if m.startswith(key))
@@ -247,7 +300,13 @@ def find_timepoints(text: str) -> list[ResolvedTime]:
     for priority, (name, pattern) in enumerate(_patterns()):
         for m in pattern.finditer(text, overlapped=False):
             rt = _build(name, m, text)
-            if rt is not None and rt.end > rt.start:
+            if rt is None:
+                continue
+            if rt.kind != "date":
+                rt = _trim_leading(rt)
+                if _POPULATION.search(_sentence(text, rt.start, rt.end)):
+                    continue
+            if rt.end > rt.start:
                 found.append((rt.start, rt.end, priority, rt))
     found.sort(key=lambda x: (-(x[1] - x[0]), x[2], x[0]))
     chosen: list[ResolvedTime] = []

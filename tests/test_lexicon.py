@@ -50,6 +50,20 @@ def test_lexicon_library_map_filters_mesh_only_and_excluded():
     assert mapping == {"fooximab": ("fooximab", "DB1"), "brandx": ("fooximab", "DB1")}
 
 
+def test_lexicon_stoplist_wins_over_rule_terms():
+    rules = [{"label": "DRUG", "id": "vague agents", "synonyms": ["vague agent"], "regex": ["anti-X vague agent"]},
+             {"label": "DRUG", "id": "Foo", "pattern": "foo"}]
+    lex = DrugLexicon(rules, {}, {"vague agents", "vague agent"})
+    assert lex.lookup("vague agents") is None and lex.lookup("vague agent") is None
+    assert lex.lookup("foo").name == "foo" and [p for p, _ in lex.regexes] == ["anti-X vague agent"]
+
+
+@pytest.mark.parametrize("text", ["targeted therapies", "immunomodulatory drugs", "monoclonal antibodies",
+                                  "biological agents", "immunosuppressive treatment"])
+def test_lexicon_vague_words_are_not_drugs(lexicon, text):
+    assert lexicon.lookup(text) is None
+
+
 def test_lexicon_rules_only():
     lex = DrugLexicon([{"label": "DRUG", "id": "Foo", "pattern": "foo", "abbreviations": ["FO"], "class": "x"}], {})
     assert lex.lookup("FOO").name == "foo" and lex.lookup("FO").drug_class == "x" and lex.lookup("fo") is None

@@ -229,13 +229,30 @@ def test_measurement_links_entities_and_evidence(blank_nlp, assembler) -> None:
     doc = run(blank_nlp, assembler, text)
     first = doc._.clinex_measurements[0]
     ids = {s._.clinex_id: s.text for s in doc.spans["clinex"]}
-    assert [ids[i] for i in first.entity_ids] == ["DAS28-ESR", "at baseline"]
+    assert [ids[i] for i in first.entity_ids] == ["DAS28-ESR", "baseline"]
     assert first.evidence.text == "The DAS28-ESR decreased from 5.46 at baseline to 1.74 at month 8."
     assert text[first.evidence.start:first.evidence.end] == first.evidence.text
     tp = first.timepoint
-    assert text[tp.start:tp.end] == "at baseline"
+    assert text[tp.start:tp.end] == "baseline"
     assert doc._.clinex_patients == [{"id": "1", "age": 60.0, "sex": "F", "evidence": {
         "start": 2, "end": 19, "text": "60-year-old woman"}}]
+
+
+@pytest.mark.parametrize(
+    "text, follow_days",
+    [
+        # GUIDELINES section 5: a period stated for the paragraph is not a time point
+        ("Autoantibodies decreased over a 12-month period. Ferritin fell from 320 ng/mL to 40 ng/mL in patient 1.",
+         None),
+        ("IgG rose during the 6-month follow-up period, from 5.2 g/L to 9.1 g/L.", None),
+        # a stated time point still governs
+        ("Ferritin fell from 320 ng/mL to 40 ng/mL at week 24.", 168.0),
+    ],
+)
+def test_measurement_duration_never_governs(blank_nlp, assembler, text, follow_days) -> None:
+    doc = run(blank_nlp, assembler, text)
+    follow = [m for m in doc._.clinex_measurements if not m.timepoint.is_baseline]
+    assert follow and all(m.timepoint.days == follow_days for m in follow)
 
 
 @pytest.mark.parametrize(
@@ -428,7 +445,8 @@ def test_end_to_end_cell_research_letter(full_nlp) -> None:
         "ESR": ("mm/h", None, [(120, 78), (120, 34), (60, 16)]),
         "DAS28-CRP": (None, 168.0, [(4.67, 2.26), (4.04, 2.67), (4.61, 1.56)]),
         "CDAI": (None, None, [(23, 1.5), (18, 2), (28, 2)]), "SDAI": (None, None, [(32.4, 3.7), (24.1, 6.3), (29.4, 2.1)]),
-        "anti-CCP": ("RU/mL", 182.64, [(399, 1), (865, 1), (1604, 45)]),
+        # "over a 6-month period" is a duration: it gives the follow-up values no time (GUIDELINES section 5)
+        "anti-CCP": ("RU/mL", None, [(399, 1), (865, 1), (1604, 45)]),
         "IgA": ("g/L", 168.0, [(3.06, 0.58), (5.48, 0.82), (3.12, 0.80)]),
         "IgG": ("g/L", 168.0, [(10.40, 8.74), (15.68, 8.84), (9.72, 6.72)]),
         "IgM": ("g/L", 168.0, [(2.42, 0.92), (4.55, 0.91), (1.39, 0.50)]),

@@ -96,7 +96,7 @@ def test_nlp_seed_documents_spans_are_well_formed(nlp, name):
         ("li2025_cellres_cart_ra_letter.txt", "DRUG", "CD19/aIL-6/aTNFα CAR T-cells", "class", "CAR T-cell therapy"),
         ("li2025_cellres_cart_ra_letter.txt", "SCORE", "number of tender joints", "analyte", "TJC"),
         ("li2025_cellres_cart_ra_letter.txt", "SCORE", "DAS28 scores based on CRP", "analyte", "DAS28-CRP"),
-        ("li2025_cellres_cart_ra_letter.txt", "LAB", "IgA levels", "analyte", "IgA"),
+        ("li2025_cellres_cart_ra_letter.txt", "LAB", "IgA", "analyte", "IgA"),
         ("li2025_cellres_cart_ra_letter.txt", "LAB", "anti-cyclic citrullinated peptide (CCP) antibodies", "analyte", "anti-CCP"),
         ("li2025_cellres_cart_ra_letter.txt", "LAB", "CD19+ B cells", "analyte", "CD19+ B cells"),
         ("li2025_cellres_cart_ra_letter.txt", "DRUG", "paxlovid", "name", "nirmatrelvir/ritonavir"),
@@ -161,3 +161,40 @@ def test_nlp_scispacy_model_when_installed():
 def test_nlp_default_model_when_shipped():
     nlp = load_nlp(ner_model="default")
     assert "ner" in nlp.pipe_names and "clinex_ner_drugs" in nlp.pipe_names
+
+
+def _reference_tokenizer():
+    """The tokenizer built the plain way: scispaCy's recipe on a blank pipeline, suffix rule added after."""
+    import re
+    import warnings
+
+    import spacy
+    from scispacy.custom_tokenizer import combined_rule_tokenizer
+    from spacy.lang import char_classes
+
+    blank = spacy.blank("en")
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", FutureWarning)
+        tok = combined_rule_tokenizer(blank)
+        extra = r"(?<=[/{al}][{au}])\.$".format(al=char_classes.ALPHA_LOWER, au=char_classes.ALPHA_UPPER)
+        tok.suffix_search = re.compile(f"{extra}|{tok.suffix_search.__self__.pattern}").search
+    return tok
+
+
+def test_nlp_tokenizer_built_once_matches_scispacy_recipe(nlp):
+    ref = _reference_tokenizer()
+    assert nlp.tokenizer.rules == ref.rules
+    assert nlp.tokenizer.suffix_search.__self__.pattern == ref.suffix_search.__self__.pattern
+    assert nlp.tokenizer.prefix_search.__self__.pattern == ref.prefix_search.__self__.pattern
+    assert nlp.tokenizer.infix_finditer.__self__.pattern == ref.infix_finditer.__self__.pattern
+    assert nlp.tokenizer.token_match is ref.token_match and nlp.tokenizer.url_match is ref.url_match
+    for path in sorted(CORPUS.glob("*.txt")):
+        text = normalize(path.read_text(encoding="utf-8"))[0]
+        assert [t.text for t in nlp.make_doc(text)] == [t.text for t in ref(text)]
+
+
+@pytest.mark.skipif(not DEFAULT_MODEL_DIR.joinpath("config.cfg").exists(), reason="shipped NER model absent")
+def test_nlp_default_model_uses_clinex_tokenizer():
+    nlp = load_nlp(ner_model="default")
+    assert nlp.config["nlp"]["tokenizer"] == {"@tokenizers": "clinex_tokenizer.v1"}
+    assert [t.text for t in nlp.make_doc("to 0.80 g/L.")] == ["to", "0.80", "g/L", "."]

@@ -32,6 +32,7 @@ def test_ruleset_every_file_loads_nonempty(name):
         ("labs", '{"label": "LAB", "id": "X", "kind": "score"}', 1, "kind"),
         ("units", '{"label": "UNIT", "pattern": "mg", "id": "mg", "ucum": "mg", "factor": "1"}', 1, "factor"),
         ("timepoints", '// comment\n{"label": "TIMEPOINT", "pattern": "x", "id": "x"}', 2, "kind"),
+        ("timepoints", '{"label": "TIMEPOINT", "pattern": "x", "id": "x", "kind": "history"}', 1, "kind"),
     ],
 )
 def test_ruleset_errors_name_file_line_and_key(spec, text, line, key):
@@ -64,6 +65,8 @@ def test_ruleset_unknown_file():
         ("scores", "FACIT-F", "range", [0, 52]),
         ("scores", "DAS28-ESR", "range", [0, 9.4]),
         ("labs", "anti-CCP", "kind", "lab"),
+        ("labs", "B cells", "requires_cue", True),
+        ("timepoints", "history", "kind", "history_before"),
     ],
 )
 def test_ruleset_lookups(name, rule_id, key, expected):

@@ -17,14 +17,17 @@ def one(text):
         ("1.74 at month 8", "month 8", "timepoint", 8, "month", 243.52),
         ("at 24 weeks post-CAR T-cell infusion", "24 weeks post-CAR T-cell infusion", "timepoint", 24, "week", 168),
         ("3 months after CAR T-cell therapy", "3 months after CAR T-cell therapy", "timepoint", 3, "month", 91.32),
-        ("0.80 g/L at the 24-week follow-up in", "at the 24-week follow-up", "timepoint", 24, "week", 168),
+        ("0.80 g/L at the 24-week follow-up in", "24-week follow-up", "timepoint", 24, "week", 168),
         ("vanished after 3 days in patient 1", "after 3 days", "timepoint", 3, "day", 3),
-        ("at twenty-four weeks", "at twenty-four weeks", "timepoint", 24, "week", 168),
-        ("living with RA for 20 years.", "for 20 years", "duration", 20, "year", 7305),
+        ("at twenty-four weeks", "twenty-four weeks", "timepoint", 24, "week", 168),
+        ("C3 normalized on 6 weeks of follow-up", "6 weeks", "timepoint", 6, "week", 42),
+        ("anti-dsDNA fell within 4 weeks", "within 4 weeks", "timepoint", 4, "week", 28),
+        ("prednisone was tapered over 3 months.", "over 3 months", "duration", 3, "month", 91.32),
         ("decreased over a 6-month period.", "over a 6-month period", "duration", 6, "month", 182.64),
         ("declining over the next three months", "over the next three months", "duration", 3, "month", 91.32),
-        ("during the eight-month follow-up period", "during the eight-month follow-up period", "duration", 8, "month", 243.52),
-        ("for the first time in two decades", "in two decades", "duration", 20, "year", 7305),
+        ("during the eight-month follow-up period", "eight-month follow-up period", "duration", 8, "month", 243.52),
+        ("SLEDAI-2K during 12-month follow-up", "12-month follow-up", "duration", 12, "month", 365.28),
+        ("the mRSS improved throughout the 6-month follow-up period", "6-month follow-up period", "duration", 6, "month", 182.64),
     ],
 )
 def test_timepoints_resolve(text, span, kind, value, unit, days):
@@ -52,6 +55,7 @@ def test_timepoints_coordinated(text, values, days_list):
     "text, relative_to",
     [
         ("at baseline", None),
+        ("on admission", None),
         ("31 prior to therapy to 46", "therapy"),
         ("before treatment", None),
         ("at admission", None),
@@ -61,8 +65,52 @@ def test_timepoints_coordinated(text, values, days_list):
 def test_timepoints_baseline(text, relative_to):
     rt = one(text)
     assert rt.kind == "baseline" and rt.is_baseline and rt.days == 0
+    assert not rt.text.lower().startswith(("at ", "on ", "in "))
     if relative_to:
         assert rt.relative_to == relative_to
+
+
+@pytest.mark.parametrize(
+    "text, spans",
+    [
+        # GUIDELINES section 4: no leading at/on/in/during/the; direction words stay
+        ("CK was 4200 U/L at baseline and 180 U/L at week 12", ["baseline", "week 12"]),
+        ("proteinuria at the 52-week follow-up", ["52-week follow-up"]),
+        ("MG-ADL after 2 weeks and at 6 months", ["after 2 weeks", "6 months"]),
+        ("nailfold capillaroscopy before and 6 months after rituximab treatment",
+         ["before", "6 months after rituximab treatment"]),
+        ("values prior to and 12 weeks post-infusion", ["prior to", "12 weeks post-infusion"]),
+        # coordination across an interposed patient phrase
+        ("B cells vanished after 5 days in patient 1 and 9 days in patients 2 and 3",
+         ["after 5 days", "9 days"]),
+        ("CK fell within 2 weeks in case 1 and 4 weeks in case 2", ["within 2 weeks", "4 weeks"]),
+    ],
+)
+def test_timepoints_span_edges(text, spans):
+    assert [rt.text for rt in find_timepoints(text)] == spans
+    for rt in find_timepoints(text):
+        assert text[rt.start:rt.end] == rt.text
+
+
+@pytest.mark.parametrize(
+    "text",
+    [
+        # disease durations and history are not on the treatment course
+        "The patient had been living with SLE for 15 years.",
+        "She was diagnosed with systemic sclerosis and had Raynaud phenomenon for 12 years before.",
+        "remission for the first time in three decades",
+        "treated with several agents over the past ten years",
+        "at various timepoints over the previous two decades",
+        # bare activity durations are not timepoints
+        "the patient underwent five days of plasma exchange",
+        # literature and population statements
+        "In earlier cohorts, only 40% of patients responded after 12 weeks of belimumab.",
+        # a generic (indefinite) event is not a time on this patient's course
+        "patients may be pretreated before a CD19-directed cell therapy is used",
+    ],
+)
+def test_timepoints_not_on_the_course(text):
+    assert find_timepoints(text) == []
 
 
 @pytest.mark.parametrize(
@@ -98,8 +146,9 @@ def test_timepoints_number_words(word, value):
 @pytest.mark.parametrize(
     "text, n",
     [
-        pytest.param("after 3 days in patient 1 and 7 days in patient 2", 2,
-                     marks=pytest.mark.xfail(strict=True, reason="coordination across an interposed patient phrase")),
+        ("after 3 days in patient 1 and 7 days in patient 2", 2),
+        pytest.param("after 3 days in the first patient and 7 days in the second", 2,
+                     marks=pytest.mark.xfail(strict=True, reason="coordination across an ordinal patient phrase")),
     ],
 )
 def test_timepoints_known_misses(text, n):

@@ -2,10 +2,14 @@
 
 Terms (pattern, synonyms) match case-insensitively, abbreviations and short
 upper-case terms (``RF``, ``C3``) by exact case, ``regex`` rules case-insensitively.
-A LAB span takes a following "level(s)/concentration(s)/titer(s)/count(s)" ("IgA
-levels"). Rules with ``requires_cue`` (cytokines such as IL-6 and TNFα, which are
-also drug targets) count only near a measurement word ("IL-6 level", "serum TNFα
-was normalized").
+Generic heads after a name ("IgA levels", "IL-6 level", "ESR values") stay outside the
+span (GUIDELINES section 0); a LAB span takes a following "count(s)" only. Rules with
+``requires_cue`` (cytokines such as IL-6 and TNFα, which are also drug targets; cell
+types such as B cells, which are also biology) count only near a measurement word
+("IL-6 level", "B cell reconstitution", "reappearance of B cells").
+Coordinated ellipsis is annotated per conjunct on its visible words: "tender and swollen
+joint counts" -> *tender* (TJC) + *swollen joint counts* (SJC); "immunoglobulins G (IgG),
+A (IgA), and M (IgM)" -> *immunoglobulins G*, *A*, *M*.
 """
 from __future__ import annotations
 
@@ -22,11 +26,23 @@ from pipeline.components.entities import add_candidate, snap
 from pipeline.lexicon import TermIndex, term_key
 from pipeline.ruleset import load_rules
 
-LAB_TAIL = frozenset({"level", "levels", "concentration", "concentrations", "titer", "titers", "titre", "titres",
-                      "count", "counts", "value", "values"})
+LAB_TAIL = frozenset({"count", "counts"})
 MEASURE_CUE = regex.compile(
-    r"level|concentration|titer|titre|serum|plasma|\bpg/m[lL]|measur|increas|decreas|normali[sz]|elevat|\brose\b|"
-    r"\bfell\b|dropp|declin|peak|profile", regex.I)
+    r"level|concentration|titer|titre|serum|\bplasma\b(?![\s-]*cells?)|\bpg/m[lL]|measur|increas|decreas|normali[sz]|elevat|\brose\b|"
+    r"\bfell\b|dropp|declin|peak|profile|"
+    # cell types: counts and their course in blood ("B cell depletion", "reappearance of B cells")
+    r"\bdepletion|\bdepleted\b|reconstitut|reappear|recover|repopulat|vanish|disappear|detectable|\belimination\b|\bcounts?\b|"
+    r"\bnumbers?\b|frequenc|percentage|proportion|peripheral|circulating|aplasia|/µ[lL]|×\s?10", regex.I)
+# "tender and swollen joint counts": a bare conjunct before a multi-word analyte name
+_CONJ_BEFORE = regex.compile(r"(?<![\w-])(?P<x>[A-Za-z][\w+-]*)(?:\s*,\s*|\s+)(?:and|or)\s+$")
+# "immunoglobulins G (IgG), A (IgA), and M (IgM)": bare conjuncts after an analyte ending in a letter or number
+_CONJ_AFTER = regex.compile(r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?P<x>[A-Z0-9]{1,3})(?![\w-])(?:\s*\((?P<abbr>[^()]{1,15})\))?")
+# mechanism, not a measured quantity: "IL-6 inhibition", "cytokine inhibition and B-cell depletion",
+# depletion "in the tissues" (a measured LAB is in blood: GUIDELINES section 3)
+MECHANISM_AFTER = regex.compile(r"^[\s-]*(?:inhibition|inhibitors?|blockade|neutrali[sz]ation|targeting|signal(?:l)?ing|release|"
+                                r"(?:depletion\s+)?in\s+(?:the\s+)?(?:tissues?|synovi|lymph|bone\s+marrow|spleen))", regex.I)
+MECHANISM_NEAR = regex.compile(r"\b(?:inhibition|blockade|neutrali[sz]ation)\s+(?:and|or|,)\s+$", regex.I)
+_PAREN = regex.compile(r"\s*\([^()]{1,15}\)")
 
 
 @dataclass(frozen=True)
@@ -78,10 +94,50 @@ def lookup_analyte(text: str) -> AnalyteInfo | None:
 
 
 def has_cue(text: str, start: int, end: int, window: int = 40) -> bool:
-    """A measurement word within ``window`` characters of ``text[start:end]`` (same paragraph)."""
+    """A measurement word in or within ``window`` characters of ``text[start:end]`` (same paragraph),
+    unless the words around make it a mechanism ("IL-6 inhibition", "cytokine inhibition and B-cell
+    depletion", "depletion of B cells in the tissues")."""
     before = text[max(0, start - window):start].split("\n\n")[-1]
     after = text[end:end + window].split("\n\n")[0]
-    return bool(MEASURE_CUE.search(before + " " + after))
+    if MECHANISM_AFTER.match(after) or MECHANISM_NEAR.search(before):
+        return False
+    return bool(MEASURE_CUE.search(before + " " + text[start:end] + " " + after))
+
+
+def ellipsis_conjuncts(text: str, start: int, end: int) -> list[tuple[int, int, AnalyteInfo]]:
+    """Bare conjuncts sharing the words of the analyte name ``text[start:end]`` (coordinated ellipsis).
+
+    Before: "tender and swollen joint counts" -> "tender" + "joint counts" names TJC. After:
+    "immunoglobulins G (IgG), A (IgA), and M (IgM)" -> "immunoglobulins" + "A" names IgA (or the
+    parenthesized abbreviation does). Only conjuncts whose completed name is a known analyte count.
+    """
+    name = text[start:end]
+    out: list[tuple[int, int, AnalyteInfo]] = []
+    first, sep, rest = name.partition(" ")
+    if sep:
+        m = _CONJ_BEFORE.search(text, max(0, start - 40), start)
+        if m:
+            info = lookup_analyte(f"{m.group('x')} {rest}")
+            if info is not None and info != lookup_analyte(name):
+                out.append((m.start("x"), m.end("x"), info))
+    head, sep, last = name.rpartition(" ")
+    if sep and len(last) <= 3:
+        pos = end
+        paren = _PAREN.match(text, pos)
+        if paren:
+            pos = paren.end()
+        for _ in range(6):
+            m = _CONJ_AFTER.match(text, pos)
+            if m is None:
+                break
+            x = m.group("x")
+            info = (lookup_analyte(f"{head} {x}") or lookup_analyte(f"{head.rstrip('s')} {x}")
+                    or (lookup_analyte(m.group("abbr")) if m.group("abbr") else None))
+            if info is None:
+                break
+            out.append((m.start("x"), m.end("x"), info))
+            pos = m.end()
+    return out
 
 
 class AnalyteRecognizer:
@@ -101,6 +157,9 @@ class AnalyteRecognizer:
         if info.label == "LAB" and span.end < len(doc) and doc[span.end].lower_ in LAB_TAIL:
             span = doc[span.start:span.end + 1]
         add_candidate(doc, span, info.label, "rule", info.norm())
+        if " " in span.text:
+            for start, end, conj in ellipsis_conjuncts(text, span.start_char, span.end_char):
+                add_candidate(doc, snap(doc, start, end), conj.label, "rule", conj.norm())
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc.text  # Doc.text is rebuilt from the tokens on every access

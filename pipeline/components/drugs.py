@@ -17,7 +17,7 @@ from spacy.language import Language
 from spacy.tokens import Doc
 
 from pipeline.components import register_extensions
-from pipeline.components.entities import add_candidate, snap
+from pipeline.components.entities import SPANS_KEY, add_candidate, candidate_info, candidates, snap
 from pipeline.lexicon import DrugInfo, DrugLexicon, excluded_terms, load_lexicon, term_key
 from pipeline.ruleset import load_rules
 
@@ -32,6 +32,9 @@ TREATMENT_CUE = regex.compile(
 FUNDING_CUE = regex.compile(r"grant|fund|foundation|supported by|award|project no|protocol|approval|ethic|registr", regex.I)
 WORDISH = re.compile(r"^[a-z][a-z-]+$")
 CD_NUMBER = regex.compile(r"(?:CD|BCMA)\d+[a-z]?")
+# "post-CAR T-cell infusion", "pre-rituximab": a relational prefix glued to an agent's name
+PREFIXED = regex.compile(r"(?<![\w-])(?P<prefix>(?:post|pre)-)(?P<rest>[A-Za-z][\w-]*)")
+CAR_HEAD = regex.compile(r"CAR(?:[- ]?T)?$")
 
 
 @dataclass(frozen=True)
@@ -78,18 +81,81 @@ def is_code_name(code: str, before: str, after: str) -> bool:
     return bool(TREATMENT_CUE.search(context)) or before.rstrip().endswith("(")
 
 
+def construct_target(raw: str) -> str:
+    """The target of a construct as written, canonical: ``CD19/aIL-6/aTNFα`` -> ``CD19/IL-6/TNFα``, ``CD 19`` -> ``CD19``."""
+    parts = [p.strip(" -") for p in raw.split("/") if p.strip(" -")]
+    out = []
+    for part in parts:
+        part = regex.sub(r"^(?:anti-?|a(?=[A-Z]))", "", part)
+        out.append(regex.sub(r"^(CD|BCMA)\s+(?=\d)", r"\1", part))
+    return "/".join(out) or raw
+
+
 def regex_norm(info: DrugInfo, match: regex.Match) -> dict[str, Any]:
-    """Norm of a regex drug hit: a named ``target`` group (``CD19``) refines name and target."""
+    """Norm of a regex drug hit: a named ``target`` group (``CD19``) fills ``target``; the name stays the rule's id."""
     norm = info.norm()
     raw = match.groupdict().get("target") or match.groupdict().get("target2")
     if raw:
-        cd = CD_NUMBER.search(raw)
-        target = cd.group(0) if cd else raw
-        norm["target"] = target
-        if info.drug_class == "CAR T-cell therapy":
-            norm["name"] = f"{target} car t-cell therapy".lower()
-            norm["is_class"] = False
+        norm["target"] = construct_target(raw)
     return norm
+
+
+def construct_short_forms(text: str, constructs: dict[str, dict[str, Any]]) -> list[tuple[int, int, Any]]:
+    """A multi-target construct name used alone in parentheses is the product's short form.
+
+    "CAR T-cells that secrete antibodies against IL-6 and TNFα (CD19/aIL-6/aTNFα)", where the
+    document elsewhere names the product "CD19/aIL-6/aTNFα CAR T-cells": the parenthesized
+    name is a DRUG with the product's norm (GUIDELINES section 0: long form + short form).
+    """
+    out = []
+    for raw, norm in constructs.items():
+        for m in regex.finditer(rf"\(\s*({regex.escape(raw)})\s*\)", text):
+            out.append((m.start(1), m.end(1), norm))
+    return out
+
+
+def split_prefixed_agents(doc: Doc, text: str, is_agent: Any) -> int:
+    """Split tokens such as ``post-CAR`` into ``post-`` + ``CAR`` when the rest names an agent.
+
+    The tokenizer keeps hyphenated words whole, so the agent inside "24 weeks post-CAR T-cell
+    infusion" could not be a span of its own (GUIDELINES section 4: a DRUG inside a TIMEPOINT is
+    still annotated). ``text`` is ``doc.text`` (splitting keeps it); ``is_agent(word)`` decides;
+    returns the number of tokens split.
+    """
+    hits = []
+    for m in PREFIXED.finditer(text):
+        token = doc.char_span(m.start(), m.end("rest"), alignment_mode="strict")
+        if token is None or len(token) != 1 or not is_agent(m.group("rest")):
+            continue
+        hits.append((token[0], m.group("prefix"), m.group("rest")))
+    if hits:
+        with doc.retokenize() as retokenizer:
+            for token, prefix, rest in hits:
+                retokenizer.split(token, [prefix, rest], heads=[(token, 1), (token, 1)])
+    return len(hits)
+
+
+def drop_appositive_descriptors(doc: Doc, text: str) -> int:
+    """Drop class descriptors in apposition to a proper name ("anti-CD20 monoclonal antibody rituximab").
+
+    GUIDELINES section 1: the proper name wins; a class candidate followed, across white space
+    only, by a named (non-class) DRUG candidate is a descriptor of it, not a mention of its own.
+    Returns the number dropped.
+    """
+    group = candidates(doc)
+    drugs = sorted((s for s in group if s.label_ == "DRUG"), key=lambda s: s.start_char)
+    named_starts = {s.start_char for s in drugs if not candidate_info(s)[1].get("is_class")}
+    drop = set()
+    for span in drugs:
+        if not candidate_info(span)[1].get("is_class"):
+            continue
+        end = span.end_char
+        gap_end = end + len(text[end:end + 4]) - len(text[end:end + 4].lstrip(" \t"))
+        if gap_end > end and gap_end in named_starts:
+            drop.add((span.start_char, span.end_char))
+    if drop:
+        doc.spans[SPANS_KEY] = [s for s in group if not (s.label_ == "DRUG" and (s.start_char, s.end_char) in drop)]
+    return len(drop)
 
 
 class DrugRecognizer:
@@ -105,18 +171,31 @@ class DrugRecognizer:
         self.not_drugs = excluded_terms()
         self.misaligned = 0
 
+    def _is_agent(self, word: str) -> bool:
+        return bool(CAR_HEAD.match(word)) or self.lexicon.lookup(word) is not None or \
+            (bool(self.stems) and stem_class(word, self.stems) is not None)
+
     def __call__(self, doc: Doc) -> Doc:
+        text = doc.text  # Doc.text is rebuilt from the tokens on every access
+        split_prefixed_agents(doc, text, self._is_agent)
         for start, end, info in self.lexicon.index.matches(doc):
             add_candidate(doc, doc[start:end], "DRUG", "rule", info.norm())
         counter = [0]
-        text = doc.text  # Doc.text is rebuilt from the tokens on every access
+        constructs: dict[str, dict[str, Any]] = {}
         for pattern, info in self.regexes:
             for m in pattern.finditer(text):
-                add_candidate(doc, snap(doc, *m.span(), counter), "DRUG", "rule", regex_norm(info, m))
+                norm = regex_norm(info, m)
+                add_candidate(doc, snap(doc, *m.span(), counter), "DRUG", "rule", norm)
+                raw = m.groupdict().get("target")
+                if raw and "/" in raw and not norm["is_class"]:
+                    constructs.setdefault(raw.strip(" -"), norm)
+        for start, end, norm in construct_short_forms(text, constructs):
+            add_candidate(doc, snap(doc, start, end, counter), "DRUG", "abbreviation", norm)
         if self.stems:
             self._stems(doc)
         if self.code_names:
             self._codes(doc, text, counter)
+        drop_appositive_descriptors(doc, text)
         self.misaligned += counter[0]
         return doc
 
