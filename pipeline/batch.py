@@ -33,6 +33,7 @@ Two executors run it:
 """
 from __future__ import annotations
 
+import gc
 import hashlib
 import json
 import logging
@@ -327,6 +328,10 @@ def _worker_loop(conn: Any, fn: DocFn, init: InitFn | None, options: DocOptions)
     except Exception as e:  # noqa: BLE001 - reported to the parent, which aborts the batch
         conn.send(("fatal", error_dict(e)))
         return
+    # The loaded pipeline (~400k objects) lives as long as the worker: keep it out of the
+    # cyclic GC, whose full passes would otherwise walk it again and again (and, after a
+    # fork, touch every shared page). Saves ~10% per document.
+    gc.freeze()
     conn.send(("ready", None))
     while True:
         try:

@@ -350,8 +350,8 @@ def _load_json(path: Path) -> Any:
 @app.command()
 @handles_errors
 def bench(
-    docs: int = typer.Option(200, "--docs", min=1, help="Text documents in the generated corpus."),
-    pdfs: int = typer.Option(50, "--pdfs", min=0, help="PDF copies in the generated corpus."),
+    docs: int = typer.Option(60, "--docs", min=1, help="Text documents in the generated corpus."),
+    pdfs: int = typer.Option(6, "--pdfs", min=0, help="PDF copies in the generated corpus."),
     workers: int = typer.Option(2, "--workers", min=1, help="Workers of the parallel run."),
     out: Optional[Path] = typer.Option(None, "--out", help="Also write the results as JSON."),
     quick: bool = typer.Option(False, "--quick", help="A small smoke run (a few documents)."),

@@ -97,15 +97,19 @@ def record_is_current(record: dict[str, Any], source_sha256: str, *, ner_model: 
 
 def offset_segments(offset_map: list[int]) -> list[list[int]]:
     """Compress a per-character offset map into ``[norm_start, raw_start, length]`` runs."""
-    segments: list[list[int]] = []
     n = len(offset_map) - 1  # the last entry maps the end of the text
-    i = 0
-    while i < n:
-        j = i + 1
-        while j < n and offset_map[j] == offset_map[j - 1] + 1:
-            j += 1
-        segments.append([i, offset_map[i], j - i])
-        i = j
+    if n <= 0:
+        return []
+    segments: list[list[int]] = []
+    start = 0
+    prev = offset_map[0]
+    for j in range(1, n):  # one pass, no inner loop: this runs once per character of every document
+        cur = offset_map[j]
+        if cur != prev + 1:
+            segments.append([start, offset_map[start], j - start])
+            start = j
+        prev = cur
+    segments.append([start, offset_map[start], n - start])
     return segments
 
 

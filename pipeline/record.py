@@ -7,6 +7,7 @@ All ``start``/``end`` offsets index ``document.text`` (the normalized text).
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
@@ -115,15 +116,53 @@ class Measurement:
 
 
 def validate_record(record: dict[str, Any], *, name: str | None = None) -> None:
-    """Raise ``SchemaError`` (naming ``name``) when ``record`` breaks the schema."""
+    """Raise ``SchemaError`` (naming ``name``) when ``record`` breaks the schema.
+
+    Valid records (the common case) are checked by a validator compiled once from the
+    schema (fastjsonschema, about 20x faster than walking the schema per record); only
+    a record that fails is walked again by ``jsonschema`` for a complete error report
+    (count of errors, path of the first). Without fastjsonschema installed, a cached
+    ``jsonschema`` validator does both.
+    """
+    check = _compiled_validator()
+    if check is not None:
+        try:
+            check(record)
+            return
+        except Exception:  # noqa: BLE001 - any doubt goes to the reference validator below
+            pass
+    # jsonschema (Draft 2020-12, the schema's own draft) has the last word and the full report
+    errors = schema_errors(record)
+    if errors:
+        count, where, message = errors
+        raise SchemaError(f"{count} schema error(s); first at {where}: {message}", path=name)
+
+
+def schema_errors(record: dict[str, Any]) -> tuple[int, str, str] | None:
+    """``(count, path of the first error, its message)`` by ``jsonschema``, or None when valid."""
+    errors = sorted(_full_validator().iter_errors(record),
+                    key=lambda e: [(isinstance(p, str), p) for p in e.absolute_path])
+    if not errors:
+        return None
+    first = errors[0]
+    return len(errors), "/".join(str(p) for p in first.absolute_path) or "(root)", first.message
+
+
+@lru_cache(maxsize=1)
+def _full_validator() -> Any:
     import jsonschema
 
-    validator = jsonschema.Draft202012Validator(record_schema())
-    errors = sorted(validator.iter_errors(record), key=lambda e: list(e.absolute_path))
-    if errors:
-        first = errors[0]
-        where = "/".join(str(p) for p in first.absolute_path) or "(root)"
-        raise SchemaError(f"{len(errors)} schema error(s); first at {where}: {first.message}", path=name)
+    return jsonschema.Draft202012Validator(record_schema())
+
+
+@lru_cache(maxsize=1)
+def _compiled_validator() -> Callable[[Any], Any] | None:
+    """The schema compiled to Python by fastjsonschema (None when it is not installed)."""
+    try:
+        import fastjsonschema
+    except ImportError:
+        return None
+    return fastjsonschema.compile(record_schema(), use_default=False)
 
 
 @lru_cache(maxsize=1)

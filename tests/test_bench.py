@@ -60,3 +60,26 @@ def test_bench_quick_prints_the_table(tmp_path: Path, monkeypatch: pytest.Monkey
                    "speedup: 2 workers vs 1", "scaling 4x", "cold start: import + pipeline load"):
         assert metric in result.output
     assert (tmp_path / "bench.json").exists()
+
+
+def test_scaling_corpus_repeats_the_same_mix_of_documents(tmp_path: Path) -> None:
+    seeds = bench.seed_texts(ROOT)
+    small = bench.make_text_corpus(tmp_path / "1x", 2, seeds, variants=2)
+    large = bench.make_text_corpus(tmp_path / "4x", 8, seeds, variants=2)
+
+    def body(p: Path) -> str:
+        return p.read_text().split("\n\n", 1)[1]
+
+    assert [body(p) for p in large] == [body(p) for p in small] * 4
+    assert len({p.read_text() for p in large}) == 8  # each file still has its own case header
+    assert bench.count_words(large) == 4 * bench.count_words(small)
+
+
+def test_format_bench_prints_notes() -> None:
+    result = {"machine": {"python": "3.11", "platform": "x", "cpus": 2},
+              "corpus": {"text_documents": 1, "words": 10, "pdf_documents": 0}, "quick": True,
+              "rows": [bench._row("speedup_2_workers", "speedup: 2 workers vs 1", 1.5, "x", 1.8)],
+              "notes": ["baseline of 'speedup': machine ceiling"]}
+    text = bench.format_bench(result)
+    assert text.splitlines()[-1] == "note: baseline of 'speedup': machine ceiling"
+    assert "0.83" in text  # ratio to the measured ceiling
