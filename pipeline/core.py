@@ -60,8 +60,10 @@ def make_doc(nlp: "Language", source: "SourceDoc") -> "Doc":
 
 def process_source(source: "SourceDoc", nlp: "Language", *, ner_model: str | None = "default") -> dict[str, Any]:
     """Run the pipeline over an ingested document and assemble its record."""
+    from pipeline.nlp import run_pipeline
+
     started = time.perf_counter()
-    doc = nlp(make_doc(nlp, source))
+    doc = run_pipeline(nlp, make_doc(nlp, source))
     return build_record(source, doc, elapsed_s=time.perf_counter() - started, ner_model=ner_model)
 
 

@@ -15,7 +15,6 @@ optional statistical NER, and the ``clinex_*`` recognizers:
 """
 from __future__ import annotations
 
-import importlib
 import logging
 import re
 import threading
@@ -29,7 +28,7 @@ import numpy
 import spacy
 from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc
+from spacy.tokens import Doc, Span
 
 import pipeline.components.abbreviations  # noqa: F401  (registers the factories)
 import pipeline.components.analytes  # noqa: F401
@@ -37,12 +36,17 @@ import pipeline.components.drugs  # noqa: F401
 import pipeline.components.entities  # noqa: F401
 import pipeline.components.ner_drugs  # noqa: F401
 import pipeline.components.timepoints  # noqa: F401
+import pipeline.measurements  # noqa: F401
 from pipeline.components import register_extensions
 from pipeline.errors import ModelError
 
 log = logging.getLogger(__name__)
 DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "clinex_ner"
 NER_PIPES = ("tok2vec", "ner")
+# the statistical NER's memory grows with the tokens it tags at once: long documents are tagged
+# in sentence-aligned chunks of about this many tokens (the rule components see the whole doc)
+NER_CHUNK_TOKENS = 20_000
+MAX_TEXT_CHARS = 100_000_000  # spaCy's 1M default guards the parser/NER, which we chunk
 _CACHE: dict[str | None, Language] = {}
 _LOCK = threading.Lock()
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "clinex_tokenizer.v1"}}}
@@ -138,16 +142,6 @@ def clinex_sentences(doc: Doc) -> Doc:
     return doc
 
 
-def _measurements_available() -> bool:
-    try:
-        importlib.import_module("pipeline.measurements")
-    except ImportError:
-        return False
-    # Language.has_factory, not registry.factories.get_all(): the latter imports the
-    # entry points of every installed spaCy package (~0.3 s of cold start)
-    return Language.has_factory("clinex_measurements")
-
-
 def _load_ner(ner_model: str) -> Language:
     """The spaCy pipeline holding the statistical NER named by ``ner_model``."""
     if ner_model == "default":
@@ -188,11 +182,45 @@ def build_nlp(*, ner_model: str | None = "default") -> Language:
         nlp.add_pipe("clinex_ner_drugs")
     nlp.add_pipe("clinex_abbreviations")
     nlp.add_pipe("clinex_entities")
-    if _measurements_available():
-        nlp.add_pipe("clinex_measurements")
-    else:
-        log.info("pipeline.measurements not available: clinex_measurements not added")
+    nlp.add_pipe("clinex_measurements")
+    nlp.max_length = MAX_TEXT_CHARS
     return nlp
+
+
+def sentence_chunks(doc: Doc, max_tokens: int = NER_CHUNK_TOKENS) -> list[Span]:
+    """Consecutive runs of whole sentences of at most ``max_tokens`` tokens (a longer
+    sentence is its own chunk)."""
+    chunks: list[Span] = []
+    start = end = 0
+    for sent in doc.sents:
+        if sent.end - start > max_tokens and end > start:
+            chunks.append(doc[start:end])
+            start = end
+        end = sent.end
+    if end > start:
+        chunks.append(doc[start:end])
+    return chunks
+
+
+def run_pipeline(nlp: Language, doc: Doc) -> Doc:
+    """``nlp(doc)``, except that the statistical NER tags a long document chunk by chunk."""
+    ner_pipes = [name for name in nlp.pipe_names if name in NER_PIPES]
+    if len(doc) <= NER_CHUNK_TOKENS or not ner_pipes:
+        return nlp(doc)
+    tagged = False
+    for name, proc in nlp.pipeline:
+        if name not in NER_PIPES:
+            doc = proc(doc)
+        elif not tagged:  # the sentence component ran first: chunks follow sentence bounds
+            ents = []
+            with nlp.select_pipes(enable=ner_pipes):
+                for chunk in sentence_chunks(doc):
+                    part = nlp(chunk.as_doc())
+                    ents.extend(Span(doc, chunk.start + e.start, chunk.start + e.end, label=e.label)
+                                for e in part.ents)
+            doc.set_ents(ents)
+            tagged = True
+    return doc
 
 
 def load_nlp(*, ner_model: str | None = "default") -> Language:

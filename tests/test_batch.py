@@ -1,15 +1,13 @@
 """Tests of pipeline/batch.py: parallel, resumable, fault-tolerant batch runs.
 
 Batching is tested with injected per-document functions (``fake_extract``),
-which use the real ingest when it is there and build a small schema-valid
+which use the real ingest and build a small schema-valid
 record, so these tests are about the runner and stay fast; one test runs the
 real pipeline end to end.
 """
 from __future__ import annotations
 
 import hashlib
-import importlib
-import importlib.util
 import json
 import os
 import re
@@ -18,8 +16,6 @@ import signal
 import subprocess
 import sys
 import time
-import types
-from collections.abc import Iterable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -28,7 +24,8 @@ import pytest
 from pipeline import __version__
 from pipeline import batch
 from pipeline.batch import DocOptions, Outcome, Task, run_batch, run_task
-from pipeline.errors import ClinexError, EmptyDocumentError, OutputError, PDFError, UnsupportedFormatError
+from pipeline.core import read_source
+from pipeline.errors import ClinexError, EmptyDocumentError, OutputError
 from pipeline.record import validate_record
 
 FIXTURES = Path(__file__).parent / "fixtures" / "batch"
@@ -40,57 +37,10 @@ BAD = ("empty.txt", "binary.txt", "not_a_pdf.pdf", "truncated.pdf")
 # ----------------------------------------------------------------- test doubles
 
 
-def _install_ingest_stub() -> None:
-    """Until pipeline/ingest.py exists, a minimal stand-in with the contract's iter_inputs/make_doc_id."""
-    if "pipeline.ingest" in sys.modules or importlib.util.find_spec("pipeline.ingest") is not None:
-        return
-    stub = types.ModuleType("pipeline.ingest")
-
-    def iter_inputs(inputs: Iterable[str]) -> Iterator[Path]:
-        for item in inputs:
-            path = Path(item)
-            if path.is_dir():
-                yield from sorted(p for p in path.rglob("*") if p.suffix.lower() in {".txt", ".md", ".pdf"})
-            elif any(c in item for c in "*?["):
-                yield from sorted(Path().glob(item))
-            else:
-                yield path
-
-    def make_doc_id(path: Path, taken: set[str]) -> str:
-        base = re.sub(r"[^A-Za-z0-9._-]+", "_", Path(path).stem) or "doc"
-        doc_id, n = base, 1
-        while doc_id in taken:
-            n += 1
-            doc_id = f"{base}-{n}"
-        taken.add(doc_id)
-        return doc_id
-
-    stub.iter_inputs, stub.make_doc_id, stub.IS_TEST_STUB = iter_inputs, make_doc_id, True
-    sys.modules["pipeline.ingest"] = stub
-
-
-_install_ingest_stub()
-REAL_INGEST = not getattr(importlib.import_module("pipeline.ingest"), "IS_TEST_STUB", False)
-
-
 def _read_text(task: Task) -> tuple[str, str, str | None, dict[str, Any]]:
-    """(format, text, title, meta) of a task's file: the real ingest when present, else minimal checks."""
-    if REAL_INGEST:
-        from pipeline.core import read_source
-
-        source = read_source(task.path, doc_id=task.doc_id, max_pages=task.options.max_pages)
-        return source.format, source.text, source.title, source.meta
-    data = Path(task.path).read_bytes()
-    fmt = Path(task.path).suffix.lower().lstrip(".")
-    if not data.strip():
-        raise EmptyDocumentError("file is empty", path=task.source_path)
-    if fmt == "pdf":
-        if not data.startswith(b"%PDF"):
-            raise PDFError("not a PDF (no %PDF header)", path=task.source_path)
-        raise PDFError("truncated PDF (no %%EOF)", path=task.source_path)
-    if b"\0" in data:
-        raise UnsupportedFormatError("binary data, not text", path=task.source_path)
-    return fmt, data.decode("utf-8"), None, {}
+    """(format, text, title, meta) of a task's file, through the real ingest."""
+    source = read_source(task.path, doc_id=task.doc_id, max_pages=task.options.max_pages)
+    return source.format, source.text, source.title, source.meta
 
 
 def fake_extract(task: Task) -> dict[str, Any]:
@@ -357,7 +307,6 @@ def test_killed_run_leaves_complete_records_and_resumes(tmp_path: Path) -> None:
 
 @pytest.mark.slow
 def test_dask_executor_gives_the_same_records_as_local(tmp_path: Path) -> None:
-    pytest.importorskip("distributed")
     src = good_dir(tmp_path, 3)
     shutil.copy(FIXTURES / "empty.txt", src / "empty.txt")
     (src / "documents.jsonl").write_text('{"file": "doc01.txt", "title": "From the sidecar"}\n')
@@ -376,10 +325,6 @@ def test_dask_executor_gives_the_same_records_as_local(tmp_path: Path) -> None:
 @pytest.fixture(scope="session")
 def loaded_pipeline() -> None:
     """Load the real pipeline once in the test process (forked workers inherit it)."""
-    for module in ("pipeline.nlp", "pipeline.ruleset", "pipeline.export"):
-        pytest.importorskip(module)
-    if not REAL_INGEST:
-        pytest.skip("pipeline/ingest.py not written yet")
     batch.init_pipeline(DocOptions())
 
 

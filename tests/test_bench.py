@@ -51,8 +51,6 @@ def test_format_bench_prints_every_row_with_ratio() -> None:
 
 @pytest.mark.slow
 def test_bench_quick_prints_the_table(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    for module in ("pipeline.nlp", "pipeline.ingest", "pipeline.ruleset"):
-        pytest.importorskip(module)
     monkeypatch.chdir(ROOT)
     result = CliRunner().invoke(app, ["bench", "--quick", "--out", str(tmp_path / "bench.json")])
     assert result.exit_code == 0, result.output

@@ -150,7 +150,6 @@ def test_run_without_inputs_runs_the_corpus_into_outputs_and_evaluates(
 
 
 def test_evaluate_writes_json_and_report_and_checks_min_f1(runner: CliRunner, tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.evaluate")
     (tmp_path / "gold").mkdir()
     (tmp_path / "pred").mkdir()
     args = ["evaluate", "--gold", str(tmp_path / "gold"), "--pred", str(tmp_path / "pred"),
@@ -163,7 +162,6 @@ def test_evaluate_writes_json_and_report_and_checks_min_f1(runner: CliRunner, tm
 
 
 def test_clinex_errors_become_one_line_and_exit_1(runner: CliRunner, tmp_path: Path) -> None:
-    pytest.importorskip("pipeline.brat")
     result = runner.invoke(app, ["brat-export", str(tmp_path / "missing.json"), "--out", str(tmp_path / "b")])
     assert result.exit_code == 1
     assert result.stderr.strip() == f"error: {tmp_path / 'missing.json'}: cannot read: No such file or directory"

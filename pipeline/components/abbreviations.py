@@ -18,7 +18,7 @@ from spacy.language import Language
 from spacy.tokens import Doc, Span
 
 from pipeline.components import register_extensions
-from pipeline.components.entities import add_candidate, candidate_info, candidates
+from pipeline.components.entities import add_candidate, candidate_info, candidates, covering
 
 log = logging.getLogger(__name__)
 
@@ -79,12 +79,15 @@ class AbbreviationPropagator:
                 short._.long_form = long_form
                 doc._.abbreviations.append(short)
         existing = [s for s in candidates(doc) if s.label_ in ("DRUG", "SCORE", "LAB")]
+        index = covering(existing)
         defined: dict[str, tuple[Span, dict[str, Any]]] = {}
         for short in sorted(doc._.abbreviations, key=lambda s: s.start):
             long = short._.long_form
             if long is None or short.text in defined:
                 continue
-            ent = best_entity((long.start_char, long.end_char), existing)
+            # only spans sharing a token with the long form can contain it or lie inside it
+            near = sorted({n for i in range(long.start, long.end) for n in index.get(i, ())})
+            ent = best_entity((long.start_char, long.end_char), [existing[n] for n in near])
             if ent is not None:
                 defined[short.text] = (short, ent)
         for short in doc._.abbreviations:
@@ -93,7 +96,8 @@ class AbbreviationPropagator:
             first, ent = defined[short.text]
             if short.start < first.start:
                 continue
-            covered = any(s.label_ == ent.label_ and s.start <= short.start and short.end <= s.end for s in existing)
+            covered = any(s.label_ == ent.label_ and s.start <= short.start and short.end <= s.end
+                          for s in (existing[n] for n in index.get(short.start, ())))
             if not covered:
                 add_candidate(doc, short, ent.label_, "abbreviation", candidate_info(ent)[1])
         return doc

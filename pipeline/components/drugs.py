@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import re
+from bisect import bisect_left, bisect_right
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -135,16 +136,26 @@ def split_prefixed_agents(doc: Doc, text: str, is_agent: Any) -> int:
     return len(hits)
 
 
+# "tarvalimab, an investigational anti-CD38 monoclonal antibody": a determiner and at most three
+# modifiers between the name's comma and the class phrase (no conjunction, no other clause)
+_APPOSITION_MAX_CHARS = 120  # a comma, a determiner and three modifiers fit well inside this
+_POST_APPOSITION = regex.compile(
+    r"\s*,\s*(?:a|an|the)\s+(?:(?!(?:and|or|with|plus|then|followed|but|after|before)\b)[\w-]+\s+){0,3}", regex.I)
+
+
 def drop_appositive_descriptors(doc: Doc, text: str) -> int:
     """Drop class descriptors in apposition to a proper name ("anti-CD20 monoclonal antibody rituximab").
 
     GUIDELINES section 1: the proper name wins; a class candidate followed, across white space
-    only, by a named (non-class) DRUG candidate is a descriptor of it, not a mention of its own.
+    only, by a named (non-class) DRUG candidate is a descriptor of it, not a mention of its own;
+    so is a class phrase set off after the name ("tarvalimab, an anti-CD38 monoclonal antibody").
     Returns the number dropped.
     """
     group = candidates(doc)
     drugs = sorted((s for s in group if s.label_ == "DRUG"), key=lambda s: s.start_char)
-    named_starts = {s.start_char for s in drugs if not candidate_info(s)[1].get("is_class")}
+    named = sorted((s for s in drugs if not candidate_info(s)[1].get("is_class")), key=lambda s: s.end_char)
+    named_starts = {s.start_char for s in named}
+    named_ends = [s.end_char for s in named]
     drop = set()
     for span in drugs:
         if not candidate_info(span)[1].get("is_class"):
@@ -152,6 +163,10 @@ def drop_appositive_descriptors(doc: Doc, text: str) -> int:
         end = span.end_char
         gap_end = end + len(text[end:end + 4]) - len(text[end:end + 4].lstrip(" \t"))
         if gap_end > end and gap_end in named_starts:
+            drop.add((span.start_char, span.end_char))
+        elif any(_POST_APPOSITION.fullmatch(text, n.end_char, span.start_char)
+                 for n in named[bisect_left(named_ends, span.start_char - _APPOSITION_MAX_CHARS):
+                                bisect_right(named_ends, span.start_char)]):
             drop.add((span.start_char, span.end_char))
     if drop:
         doc.spans[SPANS_KEY] = [s for s in group if not (s.label_ == "DRUG" and (s.start_char, s.end_char) in drop)]

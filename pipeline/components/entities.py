@@ -65,13 +65,26 @@ def snap(doc: Doc, start: int, end: int, counter: list[int] | None = None) -> Sp
     return span
 
 
-def _nested_analyte(span: Span, containers: list[Span]) -> bool:
+def covering(spans: list[Span]) -> dict[int, list[int]]:
+    """Token index -> indices (in list order) of the spans that cover that token.
+
+    Spans are a few tokens long, so this is linear in the doc where a pairwise test of
+    every span against every other is quadratic.
+    """
+    index: dict[int, list[int]] = {}
+    for n, span in enumerate(spans):
+        for i in range(span.start, span.end):
+            index.setdefault(i, []).append(n)
+    return index
+
+
+def _nested_analyte(span: Span, containers: list[Span], index: dict[int, list[int]]) -> bool:
     """A LAB inside a SCORE name ("ESR" in "DAS28-ESR") or an analyte inside a drug name is part of that name."""
     if span.label_ not in ("LAB", "SCORE"):
         return False
     outer = ("SCORE", "DRUG") if span.label_ == "LAB" else ("DRUG",)
     return any(c.label_ in outer and c.start <= span.start and span.end <= c.end and len(c) > len(span)
-               for c in containers)
+               for c in (containers[n] for n in index.get(span.start, ())))
 
 
 def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
@@ -87,13 +100,15 @@ def resolve_overlaps(spans: Iterable[Span]) -> list[Span]:
     kept: list[Span] = []
     for group in by_label.values():
         group.sort(key=lambda s: (-(s.end_char - s.start_char), SOURCE_RANK.get(candidate_info(s)[0], 9), s.start))
-        taken: list[tuple[int, int]] = []
+        taken: set[int] = set()  # tokens of this label's kept spans
         for span in group:
-            if all(span.end <= a or span.start >= b for a, b in taken):
+            tokens = range(span.start, span.end)
+            if taken.isdisjoint(tokens):
                 kept.append(span)
-                taken.append((span.start, span.end))
+                taken.update(tokens)
     containers = [s for s in kept if s.label_ in ("SCORE", "DRUG")]
-    kept = [s for s in kept if not _nested_analyte(s, containers)]
+    index = covering(containers)
+    kept = [s for s in kept if not _nested_analyte(s, containers, index)]
     kept.sort(key=lambda s: (s.start_char, s.end_char, LABEL_RANK.get(s.label_, 9)))
     unique: list[Span] = []
     for span in kept:
