@@ -92,6 +92,7 @@ class Value:
 class ValueList:
     values: list[Value]
     time: Mention | None = None
+    times: list[Mention] | None = None  # one time per value: "1,130 and 212 U/L at month 3 and month 6"
 
     @property
     def start(self) -> int:
@@ -127,6 +128,8 @@ class Context:
 
     paragraph: int = -1
     carry_time: Mention | None = None
+    focus: tuple[str, ...] | None = None  # the one patient the last sentences were about
+    fronted: bool = False  # carry_time comes from a fronted frame ("At month 3, ...")
     order: tuple[str, ...] | None = None
     order_sentence: int = -10
 
@@ -150,6 +153,15 @@ _PAT_LEADING_GAP_RE = re.compile(
     r"improved|went|from)\s+)*$", re.IGNORECASE)
 _MERGE_GAP_RE = re.compile(r"^[\s()\[\],\-–]*$")
 _FIRST_HOUR_RE = re.compile(r"\s*\((?:in\s+the\s+)?(?:1st|first)\s+h(?:ou)?r\)", re.IGNORECASE)
+_PRONOUN_RE = re.compile(r"\b(?:he|she|his|her|him)\b", re.IGNORECASE)
+# a number word in a value position ("had fallen to two and ..."), not a count of something ("two patients")
+_WORD_VALUE_BEFORE = re.compile(r"\b(?:to|from|of|was|were|is|are)\s+$", re.IGNORECASE)
+_WORD_VALUE_AFTER = re.compile(r"^\s*(?:[,.;:)]|(?:and|or|at|in|on|by|points?)\b|$)", re.IGNORECASE)
+# a time fronted as the frame of a sentence ("At month 3, the SLEDAI-2K had decreased ...")
+_FRONTED_GAP_RE = re.compile(r"^\s*(?:(?:at|on|by|after|in)\s+)?(?:the\s+)?$", re.IGNORECASE)
+# a follow-up with no stated time: its values take no time from an earlier sentence
+_UNSTATED_FOLLOW_UP_RE = re.compile(r"\b(?:throughout|during|over)\s+(?:the\s+)?(?:entire\s+|whole\s+)?follow[- ]?up\b"
+                                    r"|\bat\s+(?:the\s+)?last\s+(?:follow[- ]?up|visit)\b", re.IGNORECASE)
 _SCORE_NON_UNITS = {"unit", "units", "point", "points", "pts", "pt", "score", "scores"}
 _MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
            r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
@@ -159,8 +171,10 @@ _TIME_UNIT_AFTER = re.compile(
 _TIME_WORD_BEFORE = re.compile(
     r"(?:\b(?:day|days|week|weeks|month|months|year|years|wk|wks|visit|cycle|cycles|grade|stage|type|class|"
     r"phase|version|aged?|age of|number|no\.|n\s*=|N\s*=)|\b[DWM])\s*$", re.IGNORECASE)
+# "day 60, 90, and 60" is a list of times, but in "5 at week 12 and 1 at week 24" the 1 has a time of its own
 _TIME_LIST_RE = re.compile(
-    r"\b(?:days?|weeks?|months?|years?|D|W|M)\s*\d+(?:\s*(?:,\s*(?:and\s+)?|and\s+|or\s+)\d+)+", re.IGNORECASE)
+    r"\b(?:days?|weeks?|months?|years?|D|W|M)\s*(?>\d+(?:\s*(?:,\s*(?:and\s+)?|and\s+|or\s+)\d+)+)"
+    r"(?!\s+(?:at|on|in|by|after)\s+(?:the\s+)?(?:days?|weeks?|months?|years?)\b)", re.IGNORECASE)
 _FIG_BEFORE = re.compile(
     r"(?:\bFig(?:ure)?s?\.?|\bTables?|\bTab\.|\bSuppl\w*\.?|\bref(?:erence)?s?\.?|\bEq\.?|\bequation|"
     r"\bchapter|\bsection|\bp\.)\s*S?$", re.IGNORECASE)
@@ -173,9 +187,14 @@ _POPULATION_AFTER = re.compile(
     r"(?:patients|subjects|participants|cases|individuals|people|persons|women|men|children|adults|"
     r"responders|study|studies|trials?)\b", re.IGNORECASE)
 _CI_AFTER = re.compile(r"^\s*%\s*(?:CI|confidence)", re.IGNORECASE)
+# the frequency after a dose, past a passive verb or a route ("300 mg was given every 4 weeks",
+# "400 mg subcutaneously every 2 weeks", "10 mg/kg q4w")
 _FREQ_RE = re.compile(
-    r"^[\s,]*(?P<f>(?:(?:once|twice|thrice|\d+\s+times)\s+(?:a\s+|per\s+|every\s+)?(?:day|daily|week|weekly|month|"
-    r"monthly)|daily|weekly|biweekly|monthly|every\s+(?:other\s+)?(?:\d+\s+)?(?:days?|weeks?|months?)|"
+    r"^[\s,]*(?:(?:was|were|is|are|being)\s+(?:given|administered|infused|injected|continued|dosed|repeated)\s+)?"
+    r"(?:(?:subcutaneously|intravenously|orally|s\.c\.|i\.v\.|p\.o\.|SC|IV)\s+)?"
+    r"(?P<f>(?:(?:once|twice|thrice|\d+\s+times)\s+(?:a\s+|per\s+|every\s+)?(?:day|daily|week|weekly|month|"
+    r"monthly)|daily|weekly|biweekly|monthly|every\s+(?:other\s+)?(?:(?:\d+|two|three|four|six|eight|twelve)\s+)?"
+    r"(?:days?|weeks?|months?)|"
     r"q\.?\s?\d*\s?(?:d|w|wk|h)\b|b\.?i\.?d\.?|t\.?i\.?d\.?|q\.?d\.?|/\s*(?:day|week|d|wk)|"
     r"per\s+(?:day|week|month)))", re.IGNORECASE)
 _DOSE_DIMENSIONS = {"mass", "mass/mass", "mass/area", "amount", "volume", "cells", "cells/mass", "dose",
@@ -528,10 +547,22 @@ def parse_stretch(text: str, lists: Sequence[ValueList], times: Sequence[Mention
 
 
 def _attach_time(text: str, events: list[tuple[int, int, str, Any]], i: int, lst: ValueList) -> int:
-    """Attach a time right after list ``events[i]`` ("5.46 at baseline"); return the index of the last event used."""
+    """Attach a time right after list ``events[i]`` ("5.46 at baseline"); return the index of the last event used.
+
+    A list of n values followed by n coordinated times ("1,130 and 212 U/L at month 3 and month 6,
+    respectively") pairs them by position.
+    """
     if i + 1 < len(events) and events[i + 1][2] == "time" and _TIME_GAP_RE.match(text[lst.values[-1].end:events[i + 1][0]]):
         lst.time = events[i + 1][3]
         events.pop(i + 1)
+        chain = [lst.time]
+        k = i + 1
+        while k < len(events) and events[k][2] == "time" and _LIST_GAP_RE.match(text[chain[-1].end:events[k][0]]):
+            chain.append(events[k][3])
+            k += 1
+        if len(lst.values) > 1 and len(chain) == len(lst.values):
+            lst.times = chain
+            del events[i + 1:k]
     return i
 
 
@@ -635,7 +666,7 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
         demographic = bool(re.search(r"\b\d{1,3}[- ]year[- ]old\b|\baged\s+\d", text[s0:s1], re.IGNORECASE))
         for k, owner in enumerate(owners):
             nxt = owners[k + 1].start if k + 1 < len(owners) else s1
-            own = [n for n in numbers if owner.end <= n.start < nxt and not n.is_word
+            own = [n for n in numbers if owner.end <= n.start < nxt and (not n.is_word or _word_value(text, n))
                    and not _precedes(text, n, owners[k + 1:], normalizer)]
             pre = [n for n in numbers if n.end <= owner.start and _directly_before(text, n, owner, normalizer)]
             if owner.label == "DRUG":
@@ -662,6 +693,8 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
         measurements.extend((m.evidence.start, m) for m in sentence_measurements)
         if carry_over:
             _update_carry(ctx, times, sentence_measurements)
+            _update_fronted(ctx, text, s0, s1, times)
+        _update_focus(ctx, pmentions)
     for table in tables:
         for m in table_measurements(text, table, analytes_all, governing_times(times_all), cohort_ids,
                                     normalizer=normalizer):
@@ -707,14 +740,19 @@ def _emit(text: str, group: Group, analytes: list[Mention], ctx: Context, sent_i
             per_analyte = [analytes[-1]] * n
     else:
         per_analyte = analytes * n
-    patients = _patients_for(group, per_analyte, ctx, sent_index, before_patients, cohort, flags)
+    pronoun = bool(_PRONOUN_RE.search(text, sentence[0], sentence[1]))
+    patients = _patients_for(group, per_analyte, ctx, sent_index, before_patients, cohort, flags, pronoun=pronoun)
     stated_free = [t for t in free_times if not t.norm.get("is_baseline")] or free_times
     follow_time = stated_free[0] if stated_free else None
     sent_time = _nearest_time(sent_times, analytes[0].start)
-    carry = ctx.carry_time if carry_over else None
+    unstated = bool(_UNSTATED_FOLLOW_UP_RE.search(text, sentence[0], sentence[1]))
+    carry = ctx.carry_time if carry_over and not unstated else None
 
     def resolve(lst: ValueList, role: str, i: int) -> tuple[Timepoint | None, Mention | None, list[str]]:
         extra: list[str] = []
+        if lst.times:
+            t = lst.times[min(i, len(lst.times) - 1)]
+            return timepoint_of(t), t, extra
         if lst.time is not None:
             return timepoint_of(lst.time, i if lst.time.norm.get("days_list") else None), lst.time, extra
         if role == "before":
@@ -725,7 +763,7 @@ def _emit(text: str, group: Group, analytes: list[Mention], ctx: Context, sent_i
                 if cand is carry:
                     extra.append("timepoint_carried")
                 return timepoint_of(cand, i if cand.norm.get("days_list") else None), cand, extra
-        if role == "after":
+        if role == "after" or unstated:
             return FOLLOW_UP_UNSTATED, None, ["timepoint_unstated"]
         if demographic:
             return BASELINE_DEFAULT, None, ["baseline_inferred"]
@@ -760,8 +798,13 @@ def _emit(text: str, group: Group, analytes: list[Mention], ctx: Context, sent_i
 
 
 def _patients_for(group: Group, analytes: list[Mention], ctx: Context, sent_index: int,
-                  before: list[PatientMention], cohort: tuple[str, ...], flags: list[str]) -> list[tuple[str, ...]]:
-    """Patient ids per value position of ``group`` (one tuple per position)."""
+                  before: list[PatientMention], cohort: tuple[str, ...], flags: list[str], *,
+                  pronoun: bool = False) -> list[tuple[str, ...]]:
+    """Patient ids per value position of ``group`` (one tuple per position).
+
+    A sentence that names no patient but refers to one by a singular pronoun ("Her baseline
+    MG-ADL score ...", "His CRP ...") is about the patient the previous sentence named alone.
+    """
     n = group.size
     if group.patients is not None:
         if group.by_position:
@@ -770,6 +813,9 @@ def _patients_for(group: Group, analytes: list[Mention], ctx: Context, sent_inde
         return [group.patients] * n
     if len(cohort) == 1:
         return [cohort] * n
+    # "whose MG-ADL and QMG scores were 9 and 16": one value per analyte, all of one patient
+    if n > 1 and len({(a.start, a.end) for a in analytes}) == n and before and len(before[-1].ids) == 1:
+        return [before[-1].ids] * n
     named: list[str] = []
     for p in before:
         for pid in p.ids:
@@ -785,6 +831,9 @@ def _patients_for(group: Group, analytes: list[Mention], ctx: Context, sent_inde
         _remember_order(ctx, ctx.order, sent_index)
         flags.append("patient_by_position")
         return [(p,) for p in ctx.order]
+    if not before and pronoun and ctx.focus is not None:
+        flags.append("patient_by_pronoun")
+        return [ctx.focus] * n
     flags.append("patient_unresolved")
     return [("unknown",)] * n
 
@@ -808,6 +857,32 @@ def _update_carry(ctx: Context, times: list[Mention], made: list[Measurement]) -
     follow = [t for t in spans if FOLLOW_UP_RE.search(t.text) and ((t.start, t.end) in used or not made)]
     if follow:
         ctx.carry_time = follow[-1]
+
+
+def _update_fronted(ctx: Context, text: str, s0: int, s1: int, times: list[Mention]) -> None:
+    """A time fronted before a comma ("At month 3, ...") frames the following sentences of the paragraph,
+    until a sentence states times of its own or an unquantified follow-up ("throughout follow-up")."""
+    own = [t for t in times if t.norm.get("kind") not in ("date", "duration") and t.start >= s0]
+    first = own[0] if own else None
+    if first is not None and _FRONTED_GAP_RE.match(text[s0:first.start]) and re.match(r"\s*,", text[first.end:first.end + 3]):
+        ctx.carry_time, ctx.fronted = first, True
+    elif ctx.fronted and (own or _UNSTATED_FOLLOW_UP_RE.search(text, s0, s1)):
+        ctx.carry_time, ctx.fronted = None, False
+
+
+def _update_focus(ctx: Context, mentions: Sequence[PatientMention]) -> None:
+    """The patient a sentence is about when it names exactly one; none once several are named."""
+    ids = {pid for p in mentions for pid in p.ids}
+    if len(ids) == 1:
+        ctx.focus = tuple(ids)
+    elif ids:
+        ctx.focus = None
+
+
+def _word_value(text: str, n: NumberMatch) -> bool:
+    """A number word standing as a value ("fell to two and ...")."""
+    return bool(_WORD_VALUE_BEFORE.search(text[max(0, n.start - 12):n.start])
+                and _WORD_VALUE_AFTER.match(text[n.end:n.end + 12]))
 
 
 def _share_units_across_analytes(text: str, made: list[Measurement]) -> None:

@@ -133,11 +133,13 @@ def _patterns() -> list[tuple[str, regex.Pattern]]:
     not_age = r"(?![- ]?(?:old|of\s+age)\b)"
     anchor = rf"(?:(?:the\s+)?(?:[\w/+α-]+[\s-]+){{0,3}}?(?:{_ANCHOR_NOUNS})\b)"
     conj = r"(?:\s*,\s*and\s+|\s*,\s*or\s+|\s*,\s*|\s+and\s+|\s+or\s+|\s*&\s*)"
+    own_time = r"(?!\s+(?:at|on|in|by|after)\s+(?:the\s+)?(?:day|week|month|year)s?\b)"
     months = _alt(list(MONTHS) + [m[:3] for m in MONTHS])
     baseline = _alt(v.baseline)
     flags = regex.IGNORECASE | regex.VERSION1
     specs = [
-        ("coord_unit_first", rf"\b(?P<unit>day|week|month)s?\s+(?P<nums>\d+(?:{conj}\d+)+)\b"),
+        # "week 12 and 1 at week 24": a last conjunct with a time of its own is a value, not a time
+        ("coord_unit_first", rf"\b(?P<unit>day|week|month)s?\s+(?P<nums>(?>\d+(?:{conj}\d+)+))\b{own_time}"),
         ("coord_unit_after", rf"\b(?P<nums>{num}-?(?:{conj}{num}-?)+)[- ](?P<unit>{point_unit}){not_age}"
                              rf"(?:[- ](?P<rel>post|after|following|from)[- ]?(?P<anchor>{anchor})?)?"),
         ("unit_num", rf"\b(?P<unit>day|week|month|year)\s+(?P<num>\d+)\b(?!\s*(?:-|to)\s*\d)"
@@ -247,7 +249,10 @@ def _build(name: str, m: regex.Match, text: str) -> ResolvedTime | None:
     if name == "duration":
         if (g.get("qual") or "").lower() in _HISTORY_QUALIFIERS or _history_context(text, m.start("num")):
             return None  # "over the previous two decades", "living with RA for 20 years"
-        return _point(surface, s, "duration", g["num"], g["unit"])
+        rt = _point(surface, s, "duration", g["num"], g["unit"])
+        if _years_of_history(g, rt, text, e):
+            return None  # "had dermatomyositis for 5 years"
+        return rt
     if name in ("baseline", "baseline_generic", "baseline_ellipsis"):
         rel = anchor.strip() if anchor else None
         return ResolvedTime(surface, s, e, "baseline", None, None, 0, True, rel)
@@ -266,6 +271,19 @@ def _build(name: str, m: regex.Match, text: str) -> ResolvedTime | None:
         start = e - len(body)
         return ResolvedTime(body, start, e, "date", date=date)
     return None
+
+
+_ANCHOR_AFTER = regex.compile(r"\s*(?:after|post|following|since|from)\b", regex.I)
+
+
+def _years_of_history(g: dict, rt: ResolvedTime, text: str, end: int) -> bool:
+    """"for N years" with no anchor after it: a disease or treatment history, not the treatment course.
+
+    Case reports follow the course in days, weeks and months; a span of years "for" which the
+    patient had a disease or took a drug is history (GUIDELINES section 4), unless it is anchored
+    ("for 2 years after CAR T-cell therapy").
+    """
+    return (g.get("cue") or "").lower() == "for" and rt.unit == "year" and not _ANCHOR_AFTER.match(text, end)
 
 
 def _history_context(text: str, start: int, window: int = 80) -> bool:

@@ -50,6 +50,9 @@ def test_components_analytes_lookup(text, label, analyte):
         ("SLEDAI-2K was 14, anti-dsDNA 320 IU/mL, C3 0.52 g/L and C4 0.06 g/L.", "C4", "LAB", "C4"),
         ("neutrophil count 0.4 ×10^9/L", "neutrophil count", "LAB", "neutrophils"),
         ("mild increase of IL-6 level", "IL-6", "LAB", "IL-6"),
+        ("with B cell depletion and reconstitution demonstrated at 12 weeks", "B cell", "LAB", "B cells"),
+        ("dermatomyositis with anti-Mi-2 antibodies", "anti-Mi-2 antibodies", "LAB", "anti-Mi-2"),
+        ("anti-TIF1γ antibodies were positive", "anti-TIF1γ antibodies", "LAB", "anti-TIF1γ"),
     ],
 )
 def test_components_analytes_in_text(nlp, text, span, label, analyte):
@@ -101,6 +104,8 @@ def test_components_analytes_span_edges(nlp, text, span, analyte):
         ("CAR T cells kill B-cells that express CD19", "B-cells"),
         ("CAR T-cells depleting CD19 B cells and secreting antibodies", "CD19 B cells"),
         ("combining cytokine inhibition and B-cell depletion in one product", "B-cell"),
+        ("plasma cells may survive despite B-cell depletion with rituximab", "B-cell"),
+        ("CD19 CAR T-cells induce deep B-cell depletion and may reset autoimmunity", "B-cell"),
         ("whereby IL-6 inhibition is added", "IL-6"),
         ("incomplete depletion of B cells in the tissues such as bone marrow", "B cells"),
         ("not expressed on early B-cells and plasma cells", "B-cells"),

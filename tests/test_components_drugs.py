@@ -88,6 +88,8 @@ def test_components_drugs_regex_rules(nlp, text, span, name, target):
         # descriptors in apposition to a proper name are excluded
         ("inhibition by anti-CD20 monoclonal antibody rituximab", ["rituximab"]),
         ("the CD20-targeted antibody obinutuzumab was given", ["obinutuzumab"]),
+        ("He started tarvalimab, an investigational anti-CD38 monoclonal antibody, at 400 mg.", ["tarvalimab"]),
+        ("rituximab, and anti-CD20 monoclonal antibodies in general", ["rituximab", "anti-CD20 monoclonal antibodies"]),
         # vague words are not classes; procedures without an agent are not drugs
         ("refractory to targeted therapies and immunomodulatory drugs", []),
         ("monoclonal antibodies against cytokines", []),

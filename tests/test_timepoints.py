@@ -43,6 +43,7 @@ def test_timepoints_resolve(text, span, kind, value, unit, days):
         ("B cell reconstitution at day 60, 90, and 60, respectively", [60, 90, 60], [60, 90, 60]),
         ("late neutropenia after 28 days and 90 days", [28, 90], [28, 90]),
         ("weeks 12 and 24", [12, 24], [84, 168]),
+        ("day 60, 90, and 60", [60, 90, 60], [60, 90, 60]),
     ],
 )
 def test_timepoints_coordinated(text, values, days_list):
@@ -101,6 +102,9 @@ def test_timepoints_span_edges(text, spans):
         "remission for the first time in three decades",
         "treated with several agents over the past ten years",
         "at various timepoints over the previous two decades",
+        "A 52-year-old man had dermatomyositis for 5 years.",
+        "Patient 1 had MG for twelve years.",
+        "SLE diagnosed 6 years ago",
         # bare activity durations are not timepoints
         "the patient underwent five days of plasma exchange",
         # literature and population statements
@@ -111,6 +115,23 @@ def test_timepoints_span_edges(text, spans):
 )
 def test_timepoints_not_on_the_course(text):
     assert find_timepoints(text) == []
+
+
+@pytest.mark.parametrize(
+    "text, spans",
+    [
+        # a last conjunct with a time of its own is a value: "5 at week 12 and 1 at week 24"
+        ("an MG-ADL score of 5 at week 12 and 1 at week 24", ["week 12", "week 24"]),
+        # a span of years anchored on the treatment stays on the course
+        ("followed for 2 years after CAR T-cell therapy", ["2 years after CAR T-cell therapy"]),
+        pytest.param("Anifrolumab was given every 4 weeks for 6 months without a renal response.", [],
+                     id="prior-treatment-duration-in-months",
+                     marks=pytest.mark.xfail(strict=True, reason="history of a failed prior treatment in months "
+                                                                 "is not told apart from a course duration")),
+    ],
+)
+def test_timepoints_values_and_history_spans(text, spans):
+    assert [rt.text for rt in find_timepoints(text)] == spans
 
 
 @pytest.mark.parametrize(

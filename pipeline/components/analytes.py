@@ -39,9 +39,14 @@ _CONJ_BEFORE = regex.compile(r"(?<![\w-])(?P<x>[A-Za-z][\w+-]*)(?:\s*,\s*|\s+)(?
 _CONJ_AFTER = regex.compile(r"(?:\s*,\s*(?:and\s+|or\s+)?|\s+(?:and|or)\s+)(?P<x>[A-Z0-9]{1,3})(?![\w-])(?:\s*\((?P<abbr>[^()]{1,15})\))?")
 # mechanism, not a measured quantity: "IL-6 inhibition", "cytokine inhibition and B-cell depletion",
 # depletion "in the tissues" (a measured LAB is in blood: GUIDELINES section 3)
+# "B-cell depletion with rituximab" (what a drug does), "CAR T cells induce deep B-cell depletion" (generic
+# present), "despite B-cell depletion": a mechanism, not a course measured in the patients
 MECHANISM_AFTER = regex.compile(r"^[\s-]*(?:inhibition|inhibitors?|blockade|neutrali[sz]ation|targeting|signal(?:l)?ing|release|"
+                                r"depletion\s+(?:with|by|using|via)\b|"
                                 r"(?:depletion\s+)?in\s+(?:the\s+)?(?:tissues?|synovi|lymph|bone\s+marrow|spleen))", regex.I)
-MECHANISM_NEAR = regex.compile(r"\b(?:inhibition|blockade|neutrali[sz]ation)\s+(?:and|or|,)\s+$", regex.I)
+MECHANISM_NEAR = regex.compile(r"\b(?:inhibition|blockade|neutrali[sz]ation)\s+(?:and|or|,)\s+$"
+                               r"|\b(?:induces?|causes?|mediates?|despite)\s+(?:(?:deep|profound|complete|rapid|sustained)\s+)?$",
+                               regex.I)
 _PAREN = regex.compile(r"\s*\([^()]{1,15}\)")
 
 
