@@ -91,8 +91,12 @@ def record_to_ann(record: dict[str, Any]) -> str:
                             path=record["document"]["id"])
         add(PATIENT, ev["start"], ev["end"], {k: v for k, v in pat.items() if k != "evidence"})
     for m in record.get("measurements", []):
-        ev = m["evidence"]
-        add(MEASUREMENT, ev["start"], ev["end"], {k: v for k, v in m.items() if k != "evidence"})
+        # the T line marks the value itself; a wider evidence (sentence, table row) rides in the note
+        ev = m.get("value_span") or m["evidence"]
+        note = {k: v for k, v in m.items() if k not in ("evidence", "value_span")}
+        if (m["evidence"]["start"], m["evidence"]["end"]) != (ev["start"], ev["end"]):
+            note["evidence"] = m["evidence"]
+        add(MEASUREMENT, ev["start"], ev["end"], note)
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -222,7 +226,8 @@ def import_brat(ann_path: Path, txt_path: Path | None = None, *, doc_id: str | N
                 raise GoldError(f"line {span['line']}: measurement {tid} note lacks {', '.join(missing)}", path=ann_path)
             m = {"id": None, "comparator": None, "unit": None, "unit_ucum": None, "timepoint": None,
                  "qualitative": None, "entity_ids": [], "flags": [], "derived": False, "table": None, **note}
-            m["evidence"] = evidence
+            m["value_span"] = evidence
+            m.setdefault("evidence", evidence)
             measurements.append(m)
         else:
             raise GoldError(f"line {span['line']}: unknown label {span['label']!r}", path=ann_path)

@@ -187,6 +187,8 @@ def build_record(source: "SourceDoc", doc: "Doc", *, elapsed_s: float, ner_model
     for m in doc._.clinex_measurements or []:
         item = m.to_dict() if hasattr(m, "to_dict") else dict(m)
         _located(source, item["evidence"])
+        if item.get("value_span"):
+            _located(source, item["value_span"])
         measurements.append(item)
     patients = []
     for p in doc._.clinex_patients or []:

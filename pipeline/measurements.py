@@ -793,6 +793,7 @@ def _emit(text: str, group: Group, analytes: list[Mention], ctx: Context, sent_i
                     id="", patient=pid, analyte=a.analyte, kind=a.kind, value=v.value, evidence=evidence,
                     comparator=v.comparator, unit=v.unit,
                     unit_ucum=v.unit_ucum, timepoint=tp, entity_ids=ids, flags=list(vflags),
+                    value_span=Evidence(start=v.start, end=v.end, text=v.text),
                 ))
     return out
 
@@ -968,6 +969,7 @@ def table_measurements(text: str, table: Table, analytes: Sequence[Mention], tim
                 comparator=parsed.comparator if parsed else None, unit=unit if parsed else None,
                 unit_ucum=ucum if parsed else None, timepoint=timepoint_of(tmention), qualitative=qualitative,
                 entity_ids=ids, flags=[], table=table.id,
+                value_span=Evidence(start=cell.start, end=cell.end, text=cell.text),
             ))
     return out
 

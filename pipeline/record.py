@@ -102,6 +102,7 @@ class Measurement:
     flags: list[str] = field(default_factory=list)
     derived: bool = False
     table: str | None = None
+    value_span: Evidence | None = None  # the value as written (with its unit when one follows)
 
     def to_dict(self) -> dict[str, Any]:
         return asdict(self)
@@ -110,6 +111,8 @@ class Measurement:
     def from_dict(cls, data: dict[str, Any]) -> "Measurement":
         data = dict(data)
         data["evidence"] = Evidence.from_dict(data["evidence"])
+        if data.get("value_span") is not None:
+            data["value_span"] = Evidence.from_dict(data["value_span"])
         if data.get("timepoint") is not None:
             data["timepoint"] = Timepoint.from_dict(data["timepoint"])
         return _from_dict(cls, data)

@@ -260,6 +260,8 @@ def test_measurement_links_entities_and_evidence(blank_nlp, assembler) -> None:
     assert [ids[i] for i in first.entity_ids] == ["DAS28-ESR", "baseline"]
     assert first.evidence.text == "The DAS28-ESR decreased from 5.46 at baseline to 1.74 at month 8."
     assert text[first.evidence.start:first.evidence.end] == first.evidence.text
+    values = [(m.value_span.text, text[m.value_span.start:m.value_span.end]) for m in doc._.clinex_measurements]
+    assert values == [("5.46", "5.46"), ("1.74", "1.74")]
     tp = first.timepoint
     assert text[tp.start:tp.end] == "baseline"
     assert doc._.clinex_patients == [{"id": "1", "age": 60.0, "sex": "F", "evidence": {
@@ -369,6 +371,7 @@ def test_per_patient_table(blank_nlp, assembler) -> None:
         ("2", "CRP", None, 14.0, "mg/L", None, 84.0, "t1"), ("2", "anti-CCP", None, 340.0, "U/mL", None, 84.0, "t1"),
         ("2", "RF", None, None, None, "positive", 84.0, "t1"),
     ]
+    assert [m.value_span.text for m in doc._.clinex_measurements] == ["2.5", "<0.05", "Negative", "14", "340", "Positive"]
 
 
 # --------------------------------------------------------------------------- pure helpers
