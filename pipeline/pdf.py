@@ -17,22 +17,33 @@ PDFium's per-character boxes. The layout is shared and works on characters:
    three fixture PDFs; pdfplumber's default ``x_tolerance=3`` glues words) and
    into segments where it exceeds ``SEGMENT_GAP`` x size (a column gutter);
 2. running headers and footers: segments in the top/bottom margin whose text
-   (digits masked) repeats on at least 40% of the pages, and bare page numbers;
+   (digits masked) repeats on at least 40% of the recto or verso pages (20% of
+   all pages), and bare page numbers; "Table N" captions are never running;
 3. columns: per page, the x position in the middle of a region crossed by the
    fewest segments, with enough text on both sides, is a gutter; segments
    crossing it are full-width blocks (title, abstract, wide figures) that cut
    the page into bands, read top to bottom; inside a band the left side is
    read before the right, each side split again recursively (a narrow margin
-   column);
+   column); a side needs 60 ems of text (a table's label column is no column);
+   a left-side block below all of the right side after a wide gap (a
+   "Received ..." box, a caption's first line) is read after the right side;
 4. paragraphs: a new block starts at a vertical gap, a font-size change, an
    indented first line, after a short line ending a sentence, and at a
    "Fig. N" / "Figure N" / "Table N" caption; lines of a block are joined with
-   a space, blocks with a blank line;
+   a space, blocks with a blank line; a sentence left open at the foot of a
+   column runs on into the next column's first paragraph, and floats placed
+   below it (figure text, captions, tables) follow that paragraph;
 5. de-hyphenation: a line ending in a hyphen after a lowercase word part,
    followed by a line starting with a lowercase letter, is joined without the
    hyphen unless the hyphenated form occurs elsewhere in the document and the
    joined form does not (``follow-up``); a hyphen after a digit or capital
    (``CD19-``, ``IL-``) is always kept.
+
+Engines' quirks handled: pdfplumber (pdfminer) trusts ToUnicode maps that
+give the other letter case than the font encoding (the BMJ heading font);
+such entries are repaired from the encoding, as PDFium does. The PDFium path
+is tuned for speed (one ``get_text_range`` per page, per-character queries only
+for boxes, spaces, hyphens and the angle at a baseline change).
 
 Tables (pdfplumber engine only): ``page.find_tables()`` on pages with ruling
 lines; a table's characters are taken out of the flow and written as one line
@@ -67,6 +78,7 @@ MARGIN_FRACTION = 0.08
 REPEAT_FRACTION = 0.4
 MIN_TABLE_ROWS = 3
 MIN_TABLE_EDGES = 10
+MIN_COLUMN_EMS = 60.0  # total line length of a text column, in ems (a table's label column is shorter)
 MAX_SCRIPT_RUN = 8  # citation markers and signs are short; a longer small run is a footnote line
 
 _CAPTION_RE = re.compile(r"^(?:Fig(?:ure)?s?\.?|Table|Supplementary (?:Fig(?:ure)?\.?|Table))\s+S?\d+[A-Za-z]?\b")
@@ -88,13 +100,10 @@ class Segment:
     table: "TableBlock | None" = None
 
     def __post_init__(self) -> None:
-        if self.words:
+        if self.words and not self.size:
             chars = [c for w in self.words for c in w]
-            self.x0 = min(c[1] for c in chars)
-            self.top = min(c[2] for c in chars)
-            self.x1 = max(c[3] for c in chars)
-            self.bottom = max(c[4] for c in chars)
-            self.size = Counter(round(c[5], 1) for c in chars).most_common(1)[0][0]
+            self.x0, self.top, self.x1, self.bottom = _extent(chars)
+            self.size = _mode_size(chars)
 
     @property
     def text(self) -> str:
@@ -150,7 +159,9 @@ def _plumber_pages(path: Path, password: str | None, max_pages: int | None,
     try:
         with pdfplumber.open(path, password=password or "") as pdf:
             n = _pages_to_read(len(pdf.pages), max_pages, warnings)
+            repaired = 0
             for page in pdf.pages[:n]:
+                repaired += _repair_case_maps(pdf, page)
                 # rotated text (margin watermarks, axis labels) is left out of the flow
                 chars = [(c["text"], float(c["x0"]), float(c["top"]), float(c["x1"]), float(c["bottom"]),
                           float(c.get("size") or (c["bottom"] - c["top"]))) for c in page.chars if c.get("upright", True)]
@@ -161,6 +172,8 @@ def _plumber_pages(path: Path, password: str | None, max_pages: int | None,
                 sizes.append((float(page.width), float(page.height)))
                 tables.append(blocks)
                 page.flush_cache()
+            if repaired:
+                log.debug("%s: %d ToUnicode entries contradicting the font encoding by letter case", path, repaired)
     except PDFPasswordIncorrect as e:
         msg = "encrypted: wrong password" if password else "encrypted: pass --password"
         raise EncryptedPDFError(msg, path=path) from e
@@ -172,6 +185,42 @@ def _plumber_pages(path: Path, password: str | None, max_pages: int | None,
             raise EncryptedPDFError(msg, path=path) from e
         raise PDFError(f"cannot parse PDF: {type(e).__name__}: {e}", path=path) from e
     return pages_chars, sizes, tables
+
+
+def _repair_case_maps(pdf: object, page: object) -> int:
+    """Fix simple fonts whose ToUnicode map gives the other letter case than their encoding.
+
+    Some producers (the BMJ heading font) map the codes of capitals to lower
+    case letters ("MVPA" extracts as "mvpa", "Statistical" as "statistical")
+    while the glyphs drawn are capitals; PDFium trusts the encoding there, and
+    so do we: an entry is replaced only when it is the same letter with the
+    other case. Fonts are repaired in pdfminer's font cache, so the page's
+    interpreter uses them. Returns the number of entries replaced.
+    """
+    from pdfminer.pdftypes import PDFObjRef, resolve1
+
+    try:
+        fonts = resolve1(resolve1(page.page_obj.resources or {}).get("Font") or {})  # type: ignore[attr-defined]
+    except Exception:  # a broken resource dictionary is pdfminer's to report
+        return 0
+    fixed = 0
+    for ref in fonts.values() if isinstance(fonts, dict) else ():
+        if not isinstance(ref, PDFObjRef):
+            continue
+        try:
+            font = pdf.rsrcmgr.get_font(ref.objid, resolve1(ref))  # type: ignore[attr-defined]
+        except Exception:
+            continue
+        umap = getattr(getattr(font, "unicode_map", None), "cid2unichr", None)
+        encoding = getattr(font, "cid2unicode", None)
+        if not umap or not encoding:
+            continue
+        for cid, text in list(umap.items()):
+            glyph = encoding.get(cid)
+            if glyph and len(text) == 1 and len(glyph) == 1 and text != glyph and text.swapcase() == glyph:
+                umap[cid] = glyph
+                fixed += 1
+    return fixed
 
 
 def _is_password_error(e: BaseException) -> bool:
@@ -209,7 +258,6 @@ def _center_in(c: Char, box: Sequence[float]) -> bool:
 def _pdfium_pages(path: Path, password: str | None, max_pages: int | None,
                   warnings: list[str]) -> tuple[list[list[Char]], list[tuple[float, float]], list[list[TableBlock]]]:
     import pypdfium2 as pdfium
-    import pypdfium2.raw as pdfium_c
 
     try:
         pdf = pdfium.PdfDocument(str(path), password=password)
@@ -226,34 +274,64 @@ def _pdfium_pages(path: Path, password: str | None, max_pages: int | None,
             page = pdf[i]
             width, height = page.get_size()
             textpage = page.get_textpage()
-            chars: list[Char] = []
-            raw = textpage.raw
-            for k in range(textpage.count_chars()):
-                if pdfium_c.FPDFText_IsGenerated(raw, k) == 1:
-                    continue
-                code = pdfium_c.FPDFText_GetUnicode(raw, k)
-                if code in (0, 0xFFFE, 0xFFFF) or chr(code) in "\r\n":
-                    continue
-                angle = pdfium_c.FPDFText_GetCharAngle(raw, k) % (2 * math.pi)
-                if 0.05 < angle < 2 * math.pi - 0.05:
-                    continue  # rotated text, as for pdfplumber
-                left, bottom, right, top = textpage.get_charbox(k, loose=True)
-                ch = chr(code)
-                if pdfium_c.FPDFText_IsHyphen(raw, k) == 1:
-                    ch = "-"
-                if chars and chars[-1][1] == left and chars[-1][3] == right and chars[-1][2] == height - top:
-                    # a ligature glyph expanded to several characters with one box
-                    prev = chars[-1]
-                    chars[-1] = (prev[0] + ch, *prev[1:])
-                    continue
-                chars.append((ch, left, height - top, right, height - bottom, max(0.1, top - bottom)))
-            pages_chars.append(chars)
+            pages_chars.append(_pdfium_chars(textpage, float(height)))
             sizes.append((float(width), float(height)))
             textpage.close()
             page.close()
     finally:
         pdf.close()
     return pages_chars, sizes, [[] for _ in pages_chars]
+
+
+def _pdfium_chars(textpage: object, height: float) -> list[Char]:
+    """The characters of one PDFium text page (rotated and generated ones left out).
+
+    Speed matters here (one call into PDFium per character and property): the
+    text comes from one ``get_text_range`` call, and only spaces (generated or
+    not) and hyphen markers need a further per-character query.
+    """
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    raw = textpage.raw  # type: ignore[attr-defined]
+    n = textpage.count_chars()  # type: ignore[attr-defined]
+    text = textpage.get_text_range(0, n) if n else ""  # type: ignore[attr-defined]
+    if len(text) != n:  # surrogate pairs: fall back to one code per character
+        text = "".join(chr(pdfium_c.FPDFText_GetUnicode(raw, k)) for k in range(n))
+    rect = pdfium_c.FS_RECTF()
+    get_box = pdfium_c.FPDFText_GetLooseCharBox
+    get_angle = pdfium_c.FPDFText_GetCharAngle
+    is_generated = pdfium_c.FPDFText_IsGenerated
+    rect_ref = ctypes.byref(rect)
+    lo_angle, hi_angle = 0.05, 2 * math.pi - 0.05
+    chars: list[Char] = []
+    prev_box: tuple[float, float, float] | None = None
+    prev_bottom = math.nan
+    for k, ch in enumerate(text):
+        if ch in "\r\n\x00\uffff":
+            continue
+        if ch == " " and is_generated(raw, k) == 1:
+            continue
+        if ch in "\ufffe\x02":
+            if pdfium_c.FPDFText_IsHyphen(raw, k) != 1:
+                continue
+            ch = "-"
+        get_box(raw, k, rect_ref)
+        # rotated text (margin watermarks, axis labels) is left out, as for pdfplumber; a glyph on the
+        # baseline of the one before it continues an upright line and needs no query
+        if rect.bottom != prev_bottom and lo_angle < get_angle(raw, k) % (2 * math.pi) < hi_angle:
+            continue
+        prev_bottom = rect.bottom
+        left, right, top = rect.left, rect.right, height - rect.top
+        if prev_box is not None and prev_box == (left, right, top):
+            # a ligature glyph expanded to several characters with one box
+            prev = chars[-1]
+            chars[-1] = (prev[0] + ch, *prev[1:])
+            continue
+        prev_box = (left, right, top)
+        chars.append((ch, left, top, right, height - rect.bottom, max(0.1, rect.top - rect.bottom)))
+    return chars
 
 
 # ---------------------------------------------------------------- lines and words
@@ -273,9 +351,15 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
     base = -math.inf
     current: list[list[Char]] = []  # bands on the current baseline, one per font size
     for c in items:
-        if c[4] - base > BASELINE_TOL * max(c[5], 1.0):
+        size = c[5]
+        if c[4] - base > BASELINE_TOL * (size if size > 1.0 else 1.0):
             base, current = c[4], []
-        host = next((b for b in current if abs(b[0][5] - c[5]) <= 0.15 * max(b[0][5], c[5])), None)
+        host = None
+        for b in current:
+            other = b[0][5]
+            if abs(other - size) <= 0.15 * (other if other > size else size):
+                host = b
+                break
         if host is None:
             host = [c]
             current.append(host)
@@ -298,14 +382,14 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
                 space_end = c[3] if prev is not None else None
                 continue
             # a space counts only right before this glyph: a trailing space at a column's edge does not
-            spaced = space_end is not None and c[1] - space_end < SPACED_WORD_GAP * max(c[5], 1.0)
+            spaced = space_end is not None and c[1] - space_end < SPACED_WORD_GAP * (c[5] if c[5] > 1.0 else 1.0)
             if prev is not None and c[0] == prev[0] and abs(c[1] - prev[1]) < 0.5 and abs(c[2] - prev[2]) < 0.5:
                 continue  # fake bold: the same glyph drawn twice
             if prev is None:
                 words.append([c])
             else:
                 gap = c[1] - prev[3]
-                size = max(prev[5], 1.0)
+                size = prev[5] if prev[5] > 1.0 else 1.0
                 if gap > 4.0 and (gap > SEGMENT_GAP * size or explicit and not spaced and gap > SPACED_WORD_GAP * size):
                     words = [[c]]
                     seg_words.append(words)
@@ -317,14 +401,32 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
             space_end = None
         for ws in seg_words:
             if ws:
-                marked = _mark_scripts([c for w in ws for c in w])
-                it = iter(marked)
-                out.append(Segment(words=[[next(it) for _ in w] for w in ws], page=page))
+                flat = [c for w in ws for c in w]
+                size = _mode_size(flat)
+                it = iter(_mark_scripts(flat, size))
+                x0, top, x1, bottom = _extent(flat)
+                out.append(Segment(words=[[next(it) for _ in w] for w in ws], page=page,
+                                   x0=x0, top=top, x1=x1, bottom=bottom, size=size))
     return out
 
 
-def _band_size(band: Sequence[Char]) -> float:
-    return Counter(round(c[5], 1) for c in band).most_common(1)[0][0]
+def _mode_size(chars: Sequence[Char]) -> float:
+    """The most common font size (to 0.1 pt) of some characters."""
+    counts: dict[float, int] = {}
+    for c in chars:
+        counts[c[5]] = counts.get(c[5], 0) + 1
+    if len(counts) == 1:
+        return round(next(iter(counts)), 1)
+    rounded: dict[float, int] = {}
+    for size, n in counts.items():
+        key = round(size, 1)
+        rounded[key] = rounded.get(key, 0) + n
+    return max(rounded, key=lambda k: rounded[k])
+
+
+def _extent(chars: Sequence[Char]) -> tuple[float, float, float, float]:
+    """The bounding box ``(x0, top, x1, bottom)`` of some characters."""
+    return (min(c[1] for c in chars), min(c[2] for c in chars), max(c[3] for c in chars), max(c[4] for c in chars))
 
 
 def _overlap(a: Sequence[Char], b: Sequence[Char]) -> bool:
@@ -348,7 +450,7 @@ def _merge_script_bands(bands: list[list[Char]]) -> list[list[Char]]:
     interleave) whose glyphs are larger, whose height contains the script's
     centres and which has text within one em to the left or right of it.
     """
-    sizes = [_band_size(b) for b in bands]
+    sizes = [_mode_size(b) for b in bands]
     merged_into: dict[int, int] = {}
     for i, band in enumerate(bands):
         visible = [c for c in band if not c[0].isspace()]
@@ -373,9 +475,8 @@ def _merge_script_bands(bands: list[list[Char]]) -> list[list[Char]]:
     return out
 
 
-def _mark_scripts(band: list[Char]) -> list[Char]:
-    """Chars with a 7th field: 1 superscript, -1 subscript, 0 on the baseline."""
-    size = _band_size(band)
+def _mark_scripts(band: list[Char], size: float) -> list[Char]:
+    """Chars with a 7th field: 1 superscript, -1 subscript, 0 on the baseline (``size``: the band's font size)."""
     main = sorted(c[4] for c in band if abs(c[5] - size) < 0.05 * size) or sorted(c[4] for c in band)
     baseline = main[len(main) // 2]
     out = []
@@ -400,6 +501,8 @@ def _margin_key(seg: Segment, height: float) -> tuple[str, str] | None:
         where = "bottom"
     else:
         return None
+    if _CAPTION_RE.match(seg.text):
+        return None  # "Table 2" at the top of several pages is a float, not a running head
     return where, re.sub(r"\d+", "#", seg.text.lower()).strip()
 
 
@@ -408,7 +511,8 @@ def remove_running_lines(pages: list[list[Segment]], heights: list[float]) -> in
     counts: Counter[tuple[str, str]] = Counter()
     for segs, h in zip(pages, heights):
         counts.update({k for s in segs if (k := _margin_key(s, h)) is not None})
-    need = max(2, math.ceil(REPEAT_FRACTION * len(pages)))
+    # recto and verso pages carry different running heads: each repeats on about half of the pages
+    need = max(2, math.ceil(REPEAT_FRACTION * len(pages) / 2))
     removed = 0
     for i, (segs, h) in enumerate(zip(pages, heights)):
         keep = []
@@ -434,22 +538,47 @@ def order_segments(segs: list[Segment], x_lo: float, x_hi: float, depth: int = 0
     full = [s for s in segs if s.x0 < gutter < s.x1]
     out: list[Segment] = []
     band: list[Segment] = []
-    cuts = sorted(full, key=lambda s: s.top)
+    cuts = sorted(full, key=lambda s: (s.top, s.x0))
     rest = sorted((s for s in segs if not (s.x0 < gutter < s.x1)), key=lambda s: s.top)
     j = 0
     for cut in [*cuts, None]:
-        limit = cut.top if cut is not None else math.inf
         band = []
-        while j < len(rest) and (rest[j].top + rest[j].bottom) / 2 < limit:
+        while j < len(rest) and (cut is None or _before_cut(rest[j], cut)):
             band.append(rest[j])
             j += 1
         left = [s for s in band if s.x1 <= gutter]
         right = [s for s in band if s.x0 >= gutter]
+        left, trailer = split_trailer(left, right)
         out.extend(order_segments(left, x_lo, gutter, depth + 1))
         out.extend(order_segments(right, gutter, x_hi, depth + 1))
+        out.extend(order_segments(trailer, x_lo, gutter, depth + 1))
         if cut is not None:
             out.append(cut)
     return out
+
+
+def _before_cut(s: Segment, cut: Segment) -> bool:
+    """Whether ``s`` is read before the full-width segment ``cut``: above it, or left of it on its line (a caption label)."""
+    mid = (s.top + s.bottom) / 2
+    return mid < cut.top or (mid < cut.bottom and s.x1 <= cut.x0 + 1)
+
+
+def split_trailer(left: list[Segment], right: list[Segment]) -> tuple[list[Segment], list[Segment]]:
+    """Split off the left-column block that sits below all of the right column after a wide gap.
+
+    A caption, box or note at the page bottom that happens to end before the
+    gutter (``Received ...``, the first line of a figure caption) is read
+    after the right column, not between the columns.
+    """
+    if not left or not right:
+        return left, []
+    floor = max(s.bottom for s in right)
+    left = sorted(left, key=lambda s: s.top)
+    for k in range(1, len(left)):
+        gap = left[k].top - max(s.bottom for s in left[:k])
+        if left[k].top > floor and gap > 2.0 * max(left[k].size, 1.0):
+            return left[:k], left[k:]
+    return left, []
 
 
 def find_gutter(segs: Sequence[Segment], x_lo: float, x_hi: float) -> float | None:
@@ -471,14 +600,25 @@ def find_gutter(segs: Sequence[Segment], x_lo: float, x_hi: float) -> float | No
         cross[i] = run
     best: tuple[float, float, float] | None = None
     start, stop = int(width * 0.15), int(width * 0.85)
-    x1s = sorted(s.x1 for s in text_segs)
-    x0s = sorted(s.x0 for s in text_segs)
+    by_x1 = sorted(text_segs, key=lambda s: s.x1)
+    by_x0 = sorted(text_segs, key=lambda s: s.x0)
+    x1s = [s.x1 for s in by_x1]
+    x0s = [s.x0 for s in by_x0]
+    # widths of the segments left of x (prefix sums) and right of x (suffix sums), in ems
+    left_w = [0.0]
+    for s in by_x1:
+        left_w.append(left_w[-1] + (s.x1 - s.x0) / max(s.size, 1.0))
+    right_w = [0.0]
+    for s in reversed(by_x0):
+        right_w.append(right_w[-1] + (s.x1 - s.x0) / max(s.size, 1.0))
     for i in range(start, stop):
         x = lo + i
         left = bisect_right(x1s, x)
         right = len(x0s) - bisect_left(x0s, x)
         if left < 4 or right < 4 or cross[i] >= 2 * min(left, right):
             continue
+        if left_w[left] < MIN_COLUMN_EMS or right_w[right] < MIN_COLUMN_EMS:
+            continue  # a column of short labels (a table's first column) is not a text column
         score = (cross[i], abs(x - (x_lo + x_hi) / 2), x)
         if best is None or score < best:
             best = score
@@ -547,7 +687,9 @@ def starts_block(prev: Segment, s: Segment) -> bool:
         return True
     first = s.words[0][0][0]
     if s.page != prev.page or s.top < prev.top - 0.5 * s.size:
-        # the next column or page: a sentence left open goes on
+        # the next column or page: a sentence left open goes on, in the same type (not from a caption)
+        if abs(s.size - prev.size) > 0.05 * max(s.size, prev.size):
+            return True
         return _ends_sentence(prev.text) or not (first.islower() or prev.text.rstrip().endswith((",", "-")))
     size = max(s.size, prev.size)
     if s.top - prev.bottom > 0.6 * size or abs(s.x0 - prev.x0) > 3 * size:
@@ -555,6 +697,55 @@ def starts_block(prev: Segment, s: Segment) -> bool:
     if prev.x1 < s.x1 - 5 * size and first.isupper():
         return True  # a short line (heading or paragraph end) before a capitalised line
     return s.x0 - prev.x0 > 0.7 * size and _ends_sentence(prev.text)  # an indented first line
+
+
+def defer_floats(blocks: list[list[Segment]], *, max_floats: int = 40) -> list[list[Segment]]:
+    """Move figure/table blocks that interrupt a sentence running into the next column to after it.
+
+    A paragraph whose last line does not end a sentence, followed by floats
+    below it on its page (tables, blocks starting with a caption,
+    smaller-type figure text) and then by a block in another column or page
+    starting in lower case, is
+    joined with that block; the floats follow the joined paragraph.
+    """
+    out: list[list[Segment]] = []
+    i = 0
+    while i < len(blocks):
+        block = blocks[i]
+        last = block[-1]
+        if _runs_on(block):
+            j = i + 1
+            while j < len(blocks) and j - i <= max_floats and _is_float(blocks[j], last):
+                j += 1
+            if i + 1 < j < len(blocks):
+                nxt = blocks[j]
+                first = nxt[0]
+                if (first.table is None and first.words[0][0][0][0].islower()
+                        and abs(first.size - last.size) <= 0.1 * last.size
+                        and (first.page == last.page + 1 or first.page == last.page and first.top < last.top)):
+                    out.append(block + nxt)
+                    out.extend(blocks[i + 1:j])
+                    i = j + 1
+                    continue
+        out.append(block)
+        i += 1
+    return out
+
+
+def _runs_on(block: list[Segment]) -> bool:
+    """Whether a text paragraph ends mid-sentence on a full line (a heading or title does not)."""
+    last = block[-1]
+    if block[0].table is not None or len(block) < 2 or _ends_sentence(last.text):
+        return False
+    return last.x1 >= max(s.x1 for s in block) - 2 * last.size
+
+
+def _is_float(block: list[Segment], last: Segment) -> bool:
+    """Whether ``block`` is a figure/table float placed below the line ``last`` on its page."""
+    first = block[0]
+    if first.page != last.page or first.top <= last.top:
+        return False  # floats at the top of the next column or page are read before the text there
+    return first.table is not None or bool(_CAPTION_RE.match(first.text)) or first.size < 0.95 * last.size
 
 
 def _ends_sentence(text: str) -> bool:
@@ -573,13 +764,18 @@ class _Writer:
         self.last_box: BBox | None = None
 
     def char(self, c: Char, page: int) -> None:
-        box = (round(c[1], 2), round(c[2], 2), round(c[3], 2), round(c[4], 2))
-        for ch in c[0]:  # ligature glyphs may carry several characters
-            self.parts.append(ch)
+        box = c[1:5]
+        text = c[0]
+        if len(text) == 1:
+            self.parts.append(text)
             self.pages.append(page)
-            self.boxes.append(box)
-        self.length += len(c[0])
-        self.last_page, self.last_box = page, box
+            self.boxes.append(box)  # type: ignore[arg-type]
+        else:  # ligature glyphs may carry several characters
+            self.parts.extend(text)
+            self.pages.extend([page] * len(text))
+            self.boxes.extend([box] * len(text))  # type: ignore[list-item]
+        self.length += len(text)
+        self.last_page, self.last_box = page, box  # type: ignore[assignment]
 
     def synthetic(self, text: str) -> None:
         for ch in text:
@@ -679,7 +875,7 @@ def layout_text(pages: list[list[Segment]], sizes: list[tuple[float, float]]
         ordered.extend(move_footnotes(order_segments(segs, 0.0, width)))
     writer = _Writer()
     tables: list[Table] = []
-    for b, block in enumerate(_blocks(ordered)):
+    for b, block in enumerate(defer_floats(_blocks(ordered))):
         if b:
             writer.synthetic("\n\n")
         if block[0].table is not None:
