@@ -27,6 +27,7 @@ character offsets), one sentence at a time:
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left, bisect_right
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from typing import Any
@@ -35,7 +36,7 @@ import regex as re
 
 from spacy.language import Language
 
-from pipeline.components import register_extensions
+from pipeline.components import doc_text, forget_text, register_extensions
 from pipeline.document import Table
 from pipeline.patients import PatientMention, find_patient_mentions, find_patients
 from pipeline.record import Evidence, Measurement, Timepoint
@@ -204,6 +205,35 @@ _EXCLUDED_HEADINGS = re.compile(
     r"competing\s+interests?|conflicts?\s+of\s+interests?|declarations?|additional\s+information|"
     r"data\s+availability|ethics(?:\s+declarations)?|supplementary\s+information)\W*$", re.IGNORECASE)
 _HEADING_LINE = re.compile(r"^[ \t]*(?P<h>[^\n]{1,60})[ \t]*$", re.MULTILINE)
+# the patterns of ``excluded_number`` and the readers below, compiled once (they run per number)
+_RANGE_BEFORE = re.compile(r"(?<![A-Za-z]-?)\b\d+(?:\.\d+)?\s*[-–—]\s*$")
+_RANGE_AFTER = re.compile(r"^\s*[-–—]\s*\d")
+_COMPARATOR_START = re.compile(r"[<>≤≥=~≈]")
+_P_BEFORE = re.compile(r"\b[pP]\s*$")
+_HYPHEN_WORD_AFTER = re.compile(r"^-\w")
+_HYPHEN_TIME_AFTER = re.compile(r"^-(?:year|month|week|day)", re.IGNORECASE)
+_DIGIT_AFTER = re.compile(r"^\d")
+_LONG_NUMBER = re.compile(r"\d{7,}")
+_MONTH_AFTER = re.compile(rf"^\s*{_MONTHS}\b")
+_MONTH_BEFORE = re.compile(rf"\b{_MONTHS}\.?\s*$")
+_YEAR = re.compile(r"(?:19|20)\d\d")
+_UNIT_START_AFTER = re.compile(r"^\s*(?:[a-zµμ%/]|U\b)")
+_BRACKET_BEFORE = re.compile(r"\[\s*$")
+_CITATION_AFTER = re.compile(r"^\s*[,\]]\s*\d*\s*\]")
+_OPTIONAL_BLANK = re.compile(r"[ \t]?")
+_NON_SPACE = re.compile(r"[^\s]+")
+_LETTER = re.compile(r"[A-Za-z]")
+_DIGITS = re.compile(r"\d+")
+_COMPOSITE_GAP = re.compile(r"[\s()\-–]*(?:scores?\s*)?(?:(?:based\s+on|using|with|calculated\s+with)\s+(?:the\s+)?)?",
+                            re.IGNORECASE)
+_BLANKS = re.compile(r"[ \t]+")
+_COORD_GAP = re.compile(r"\s*(?:,\s*)?(?:and\s+|&\s+)?")
+_DEMOGRAPHIC = re.compile(r"\b\d{1,3}[- ]year[- ]old\b|\baged\s+\d", re.IGNORECASE)
+_FALLBACK_SENTENCE_END = re.compile(r"(?<!\b(?:Fig|Figs|al|vs|No|no|e\.g|i\.e|approx|ca))[.!?](?=\s+[A-Z(\[])|\n\s*\n")
+_PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_COMMA_AHEAD = re.compile(r"\s*,")
+_UNIT_IN_PARENS = re.compile(r"\(([^()]+)\)\s*$")
+_ROW_PATIENT = re.compile(r"\s*(?:P|Pt|#)?\s*(\d{1,3})\s*")
 
 # --------------------------------------------------------------------------- units
 
@@ -243,9 +273,9 @@ def read_unit(text: str, pos: int, *, kind: str = "lab", limit: int | None = Non
     them. "units"/"points" after a score are consumed but are no unit.
     """
     limit = len(text) if limit is None else limit
-    m = re.match(r"[ \t]?", text[pos:limit])
+    m = _OPTIONAL_BLANK.match(text[pos:limit])
     start = pos + (m.end() if m else 0)
-    tokens = list(re.finditer(r"[^\s]+", text[start:min(limit, start + 40)]))[:3]
+    tokens = list(_NON_SPACE.finditer(text[start:min(limit, start + 40)]))[:3]
     if not tokens or (tokens[0].start() > 0):
         return None
     first = tokens[0].group(0).rstrip(",;:.")
@@ -279,15 +309,15 @@ def excluded_number(text: str, start: int, end: int, *, maximum: float | None = 
     before = text[max(0, start - 40):start]
     after = text[end:end + 60]
     num = text[start:end]
-    if re.search(r"(?<![A-Za-z]-?)\b\d+(?:\.\d+)?\s*[-–—]\s*$", before) or re.match(r"^\s*[-–—]\s*\d", after):
+    if _RANGE_BEFORE.search(before) or _RANGE_AFTER.match(after):
         return "range"
-    if re.match(r"[<>≤≥=~≈]", num) and re.search(r"\b[pP]\s*$", before):
+    if _COMPARATOR_START.match(num) and _P_BEFORE.search(before):
         return "statistic"
     if before[-1:].isalpha() or (before[-1:] in "-_/" and before[-2:-1].isalnum()) or before.endswith(("^", "×")):
         return "identifier"
-    if re.match(r"^-\w", after) and not re.match(r"^-(?:year|month|week|day)", after, re.IGNORECASE):
+    if _HYPHEN_WORD_AFTER.match(after) and not _HYPHEN_TIME_AFTER.match(after):
         return "identifier"
-    if re.match(r"^\d", after) or re.fullmatch(r"\d{7,}", num):
+    if _DIGIT_AFTER.match(after) or _LONG_NUMBER.fullmatch(num):
         return "identifier"
     if maximum is not None and before.rstrip().endswith("(") and after.lstrip().startswith(")"):
         return "count"
@@ -295,12 +325,12 @@ def excluded_number(text: str, start: int, end: int, *, maximum: float | None = 
         return "reference_range"
     if _TIME_UNIT_AFTER.match(after) or _TIME_WORD_BEFORE.search(before):
         return "time"
-    if re.match(rf"^\s*{_MONTHS}\b", after) or re.search(rf"\b{_MONTHS}\.?\s*$", before) \
-            or (re.fullmatch(r"(?:19|20)\d\d", num) and not re.match(r"^\s*(?:[a-zµμ%/]|U\b)", after)):
+    if _MONTH_AFTER.match(after) or _MONTH_BEFORE.search(before) \
+            or (_YEAR.fullmatch(num) and not _UNIT_START_AFTER.match(after)):
         return "date"
     if _FIG_BEFORE.search(before):
         return "figure"
-    if re.search(r"\[\s*$", before) or re.match(r"^\s*[,\]]\s*\d*\s*\]", after):
+    if _BRACKET_BEFORE.search(before) or _CITATION_AFTER.match(after):
         return "citation"
     if _STATS_BEFORE.search(before) or _CI_AFTER.match(after):
         return "statistic"
@@ -334,7 +364,7 @@ def time_list_positions(text: str) -> set[int]:
     """Start offsets of numbers in time lists ("day 60, 90, and 60"): times, not values."""
     positions: set[int] = set()
     for m in _TIME_LIST_RE.finditer(text):
-        for n in re.finditer(r"\d+", m.group(0)):
+        for n in _DIGITS.finditer(m.group(0)):
             positions.add(m.start() + n.start())
     return positions
 
@@ -374,8 +404,7 @@ def _composite(prev: Mention, m: Mention, gap: str) -> str | None:
         return None
     if m.analyte not in ("ESR", "CRP"):
         return None
-    if re.fullmatch(r"[\s()\-–]*(?:scores?\s*)?(?:(?:based\s+on|using|with|calculated\s+with)\s+(?:the\s+)?)?", gap,
-                    re.IGNORECASE):
+    if _COMPOSITE_GAP.fullmatch(gap):
         return f"DAS28-{m.analyte}"
     return None
 
@@ -441,7 +470,7 @@ def read_values(text: str, numbers: Sequence[NumberMatch], *, kind: str, limit: 
         u = ucum = utext = None
         if unit is not None:
             u, ucum, utext, end = unit
-        elif re.match(r"[A-Za-z]", text[n.end:n.end + 1]):
+        elif _LETTER.match(text[n.end:n.end + 1]):
             continue  # glued letters that are no unit: "1e", "2nd", "5th"
         taken_until = end
         values.append(Value(n.start, end, n.parsed.value, n.parsed.comparator, n.parsed.maximum, u, ucum, utext,
@@ -511,7 +540,7 @@ def parse_stretch(text: str, lists: Sequence[ValueList], times: Sequence[Mention
             i = _attach_time(text, events, i, lst)
             group = Group(lst)
             if i + 1 < len(events) and events[i + 1][2] == "to" and i + 2 < len(events) and events[i + 2][2] == "list" \
-                    and not re.search(r"[;]", text[lst.end:events[i + 2][0]]):
+                    and ";" not in text[lst.end:events[i + 2][0]]:
                 second: ValueList = events[i + 2][3]
                 i = _attach_time(text, events, i + 2, second)
                 group.second = second
@@ -603,7 +632,7 @@ class Assembly:
 def sentence_bounds_fallback(text: str) -> list[tuple[int, int]]:
     """Sentences when the Doc has none: split after ``.!?`` before a capital or a blank line."""
     bounds, start = [], 0
-    for m in re.finditer(r"(?<!\b(?:Fig|Figs|al|vs|No|no|e\.g|i\.e|approx|ca))[.!?](?=\s+[A-Z(\[])|\n\s*\n", text):
+    for m in _FALLBACK_SENTENCE_END.finditer(text):
         bounds.append((start, m.end()))
         start = m.end()
     bounds.append((start, len(text)))
@@ -612,14 +641,18 @@ def sentence_bounds_fallback(text: str) -> list[tuple[int, int]]:
 
 def paragraph_starts(text: str) -> list[int]:
     """Offsets where paragraphs (blocks separated by a blank line) start."""
-    return [0] + [m.end() for m in re.finditer(r"\n[ \t]*\n", text)]
+    return [0] + [m.end() for m in _PARAGRAPH_BREAK.finditer(text)]
+
+
+def _within(mentions: list[Mention], starts: list[int], s0: int, s1: int) -> list[Mention]:
+    """The mentions (sorted by start; ``starts`` their starts) lying inside ``[s0, s1)``."""
+    return [m for m in mentions[bisect_left(starts, s0):bisect_left(starts, s1)] if m.end <= s1]
 
 
 def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence[Mention],
              tables: Sequence[Table] = (), *, normalizer: UnitNormalizer | None = None,
              carry_over: bool = True) -> Assembly:
     """All measurements, patients and doses of one document (pure: plain data in, plain data out)."""
-    from bisect import bisect_right
 
     normalizer = normalizer or default_unit_normalizer()
     cohort = find_patients(text)
@@ -635,6 +668,13 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
     ctx = Context()
 
     in_tables = [(t.start, t.end) for t in tables]
+    # mentions sorted by start, so each sentence finds its own by bisection (linear overall)
+    analytes_all.sort(key=lambda m: m.start)
+    drugs_all.sort(key=lambda m: m.start)
+    times_all.sort(key=lambda m: m.start)
+    analyte_starts = [m.start for m in analytes_all]
+    drug_starts = [m.start for m in drugs_all]
+    time_starts = [m.start for m in times_all]
     for sent_index, (s0, s1) in enumerate(sentences):
         if any(a <= s0 < b for a, b in skip):
             continue
@@ -642,10 +682,10 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
         paragraph = bisect_right(paragraphs, s0 + lead) - 1
         if paragraph != ctx.paragraph:
             ctx = Context(paragraph=paragraph)
-        inside = lambda m: s0 <= m.start and m.end <= s1  # noqa: E731
-        analytes = [a for a in analytes_all if inside(a)]
-        times = [t for t in times_all if inside(t)]
-        drugs = [d for d in drugs_all if inside(d) and not any(t.start <= d.start and d.end <= t.end for t in times)]
+        analytes = _within(analytes_all, analyte_starts, s0, s1)
+        times = _within(times_all, time_starts, s0, s1)
+        drugs = [d for d in _within(drugs_all, drug_starts, s0, s1)
+                 if not any(t.start <= d.start and d.end <= t.end for t in times)]
         times = times + baseline_phrases(text, s0, s1, times)
         times.sort(key=lambda t: t.start)
         pmentions = [PatientMention(p.start + s0, p.end + s0, p.ids, p.text) for p in find_patient_mentions(text[s0:s1])]
@@ -663,7 +703,7 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
             numbers.append(n)
         owners = sorted(analytes + drugs, key=lambda o: o.start)
         sentence_measurements: list[Measurement] = []
-        demographic = bool(re.search(r"\b\d{1,3}[- ]year[- ]old\b|\baged\s+\d", text[s0:s1], re.IGNORECASE))
+        demographic = bool(_DEMOGRAPHIC.search(text[s0:s1]))
         for k, owner in enumerate(owners):
             nxt = owners[k + 1].start if k + 1 < len(owners) else s1
             own = [n for n in numbers if owner.end <= n.start < nxt and (not n.is_word or _word_value(text, n))
@@ -711,7 +751,7 @@ def _precedes(text: str, n: NumberMatch, later: Sequence[Mention], normalizer: U
 def _directly_before(text: str, n: NumberMatch, owner: Mention, normalizer: UnitNormalizer) -> bool:
     """"twelve tender joints", "8 swollen joints": a count right before its analyte (a score)."""
     gap = text[n.end:owner.start]
-    return owner.label != "DRUG" and owner.kind == "score" and bool(re.fullmatch(r"[ \t]+", gap))
+    return owner.label != "DRUG" and owner.kind == "score" and bool(_BLANKS.fullmatch(gap))
 
 
 def _coordinated_analytes(text: str, analytes: Sequence[Mention], owner: Mention) -> list[Mention]:
@@ -719,7 +759,7 @@ def _coordinated_analytes(text: str, analytes: Sequence[Mention], owner: Mention
     chain = [owner]
     before = [a for a in analytes if a.end <= owner.start]
     for a in reversed(before):
-        if re.fullmatch(r"\s*(?:,\s*)?(?:and\s+|&\s+)?", text[a.end:chain[0].start]):
+        if _COORD_GAP.fullmatch(text[a.end:chain[0].start]):
             chain.insert(0, a)
         else:
             break
@@ -865,7 +905,7 @@ def _update_fronted(ctx: Context, text: str, s0: int, s1: int, times: list[Menti
     until a sentence states times of its own or an unquantified follow-up ("throughout follow-up")."""
     own = [t for t in times if t.norm.get("kind") not in ("date", "duration") and t.start >= s0]
     first = own[0] if own else None
-    if first is not None and _FRONTED_GAP_RE.match(text[s0:first.start]) and re.match(r"\s*,", text[first.end:first.end + 3]):
+    if first is not None and _FRONTED_GAP_RE.match(text[s0:first.start]) and _COMMA_AHEAD.match(text[first.end:first.end + 3]):
         ctx.carry_time, ctx.fronted = first, True
     elif ctx.fronted and (own or _UNSTATED_FOLLOW_UP_RE.search(text, s0, s1)):
         ctx.carry_time, ctx.fronted = None, False
@@ -933,7 +973,7 @@ def table_measurements(text: str, table: Table, analytes: Sequence[Mention], tim
         if not inside:
             continue
         unit = ucum = None
-        paren = re.search(r"\(([^()]+)\)\s*$", cell.text)
+        paren = _UNIT_IN_PARENS.search(cell.text)
         if paren:
             unit, ucum, _, _ = unit_fields(normalizer(paren.group(1).strip()))
         col_time = next((t for t in times if cell.start <= t.start and t.end <= cell.end), None)
@@ -978,7 +1018,7 @@ def _row_patient(cell: str, row_index: int, cohort: tuple[str, ...]) -> str:
     mentions = find_patient_mentions(cell)
     if mentions and len(mentions[0].ids) == 1:
         return mentions[0].ids[0]
-    m = re.fullmatch(r"\s*(?:P|Pt|#)?\s*(\d{1,3})\s*", cell)
+    m = _ROW_PATIENT.fullmatch(cell)
     if m:
         return str(int(m.group(1)))
     return cohort[row_index] if row_index < len(cohort) else str(row_index + 1)
@@ -1026,7 +1066,7 @@ def doc_sentences(doc: Any) -> list[tuple[int, int]]:
     """Sentence offsets of ``doc`` (a fallback splitter when the pipeline sets none)."""
     if doc.has_annotation("SENT_START"):
         return [(s.start_char, s.end_char) for s in doc.sents]
-    return sentence_bounds_fallback(doc.text)
+    return sentence_bounds_fallback(doc_text(doc))
 
 
 @Language.factory(
@@ -1055,7 +1095,7 @@ class MeasurementAssembler:
         register_extensions()
         if self.normalizer is None:
             self.normalizer = default_unit_normalizer()
-        result = assemble(doc.text, doc_sentences(doc), mentions_from_doc(doc, self.spans_key),
+        result = assemble(doc_text(doc), doc_sentences(doc), mentions_from_doc(doc, self.spans_key),
                           list(doc._.clinex_tables or []), normalizer=self.normalizer, carry_over=self.carry_over)
         measurements, derived = result.measurements, []
         if self.checks:
@@ -1066,5 +1106,6 @@ class MeasurementAssembler:
         doc._.clinex_patients = result.patients
         doc._.clinex_derived = derived
         doc._.clinex_doses = result.doses
+        forget_text(doc)
         return doc
 

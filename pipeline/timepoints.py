@@ -29,6 +29,7 @@ and history cues come from ``rules/timepoints.jsonl``.
 """
 from __future__ import annotations
 
+from bisect import bisect_right
 from dataclasses import asdict, dataclass, replace
 from functools import lru_cache
 from typing import Any
@@ -55,6 +56,8 @@ _POPULATION = regex.compile(r"\b\d+(?:\.\d+)?\s?%\s+of\s+(?:(?:the|all|[A-Z]{2,5
                             r"|\b(?:studies|trials|cohorts)\s+(?:have\s+)?(?:shown|reported|demonstrated)\b", regex.I)
 _SENTENCE_END = regex.compile(r"[.!?]\s+(?=[A-Z(\[])|\n\s*\n")
 
+_NUMBER_TOKEN = regex.compile(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?")
+_NUM_UNIT_PAIR = regex.compile(r"(\S+)\s+(days?|weeks?|months?|years?)", regex.I)
 _COUNTED_BEFORE = regex.compile(r"(?:patients?|cases?|subjects?|participants?|no\.?|groups?|and|,)\s+$", regex.I)
 
 
@@ -113,6 +116,12 @@ def _vocab() -> _Vocab:
         elif kind == "history_before":
             history.append(rule["pattern"])
     return _Vocab(numbers, units, tuple(sorted(baseline, key=len, reverse=True)), tuple(exclude), tuple(history))
+
+
+@lru_cache(maxsize=2)
+def _cue_patterns(kind: str) -> tuple[regex.Pattern, ...]:
+    """The ``exclude_before`` or ``history_before`` cues as whole-word, case-insensitive patterns."""
+    return tuple(regex.compile(rf"(?<!\w){regex.escape(cue)}(?!\w)", regex.I) for cue in getattr(_vocab(), kind))
 
 
 def _alt(words: list[str] | tuple[str, ...]) -> str:
@@ -202,7 +211,7 @@ def _point(text: str, start: int, kind: str, num: str, unit_text: str, *, relati
 
 
 def _numbers(text: str) -> list[str]:
-    return [m.group(0) for m in regex.finditer(r"\d+(?:\.\d+)?|[A-Za-z]+(?:-[A-Za-z]+)?", text)
+    return [m.group(0) for m in _NUMBER_TOKEN.finditer(text)
             if parse_number_word(m.group(0)) is not None]
 
 
@@ -233,7 +242,7 @@ def _build(name: str, m: regex.Match, text: str) -> ResolvedTime | None:
         first = _point(surface, s, "timepoint", g["num"], g["unit"], relative_to=rel)
         if not g.get("tail"):
             return first
-        pairs = regex.findall(r"(\S+)\s+(days?|weeks?|months?|years?)", surface[len(m.group("cue")):], regex.I)
+        pairs = _NUM_UNIT_PAIR.findall(surface[len(m.group("cue")):])
         vals, days = [], []
         for num, unit_text in pairs:
             n = parse_number_word(num)
@@ -258,7 +267,7 @@ def _build(name: str, m: regex.Match, text: str) -> ResolvedTime | None:
         return ResolvedTime(surface, s, e, "baseline", None, None, 0, True, rel)
     if name in ("date", "year"):
         before = text[max(0, s - 40):s]
-        if any(regex.search(rf"(?<!\w){regex.escape(cue)}(?!\w)", before, regex.I) for cue in _vocab().exclude_before):
+        if any(p.search(before) for p in _cue_patterns("exclude_before")):
             return None
         date = g["year"]
         if g.get("month"):
@@ -289,7 +298,7 @@ def _years_of_history(g: dict, rt: ResolvedTime, text: str, end: int) -> bool:
 def _history_context(text: str, start: int, window: int = 80) -> bool:
     """A disease-history cue ("living with", "diagnosed", "for the first time in") shortly before ``start``."""
     before = _SENTENCE_END.split(text[max(0, start - window):start])[-1]
-    return any(regex.search(rf"(?<!\w){regex.escape(cue)}(?!\w)", before, regex.I) for cue in _vocab().history_before)
+    return any(p.search(before) for p in _cue_patterns("history_before"))
 
 
 def _sentence(text: str, start: int, end: int, window: int = 400) -> str:
@@ -328,11 +337,14 @@ def find_timepoints(text: str) -> list[ResolvedTime]:
                 found.append((rt.start, rt.end, priority, rt))
     found.sort(key=lambda x: (-(x[1] - x[0]), x[2], x[0]))
     chosen: list[ResolvedTime] = []
-    taken: list[tuple[int, int]] = []
+    starts: list[int] = []  # the chosen spans, disjoint and sorted: only the neighbours can overlap
+    ends: list[int] = []
     for s, e, _, rt in found:
-        if all(e <= ts or s >= te for ts, te in taken):
+        i = bisect_right(starts, s)
+        if (i == 0 or ends[i - 1] <= s) and (i == len(starts) or starts[i] >= e):
             chosen.append(rt)
-            taken.append((s, e))
+            starts.insert(i, s)
+            ends.insert(i, e)
     return sorted(chosen, key=lambda rt: rt.start)
 
 
