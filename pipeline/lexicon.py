@@ -11,11 +11,16 @@ score and lab rules, and terms shorter than four characters.
 
 Importing the library unpickles its whole dictionary (~4 s), so the filtered map is
 cached on disk (``$CLINEX_CACHE_DIR`` or ``~/.cache/clinex``) keyed by the library
-version and the rules, and rebuilt when either changes.
+version and the rules, and rebuilt when either changes. The finished ``DrugLexicon``
+(terms, abbreviations, the term index) is cached beside it, keyed also by this module's
+source, so a pipeline load unpickles it instead of rebuilding it (~0.4 s). Both caches
+are written atomically; an unwritable directory or a corrupt file only costs a rebuild.
 """
 from __future__ import annotations
 
 import bz2
+import gc
+import hashlib
 from bisect import bisect_left
 import logging
 import os
@@ -29,6 +34,7 @@ from typing import Any
 
 from spacy.attrs import IDX, LENGTH
 
+from pipeline.components import VIEWS_KEY, doc_text
 from pipeline.ruleset import load_rules, rules_sha256
 
 log = logging.getLogger(__name__)
@@ -87,14 +93,19 @@ def _read_library() -> dict[str, Any] | None:
 
 
 def excluded_terms() -> set[str]:
-    """Keys that are never drugs: the stoplist and every analyte name of the score/lab rules."""
+    """Keys that are never drugs: the stoplist and every analyte name of the score/lab rules (a fresh set)."""
+    return set(_excluded_terms())
+
+
+@lru_cache(maxsize=1)
+def _excluded_terms() -> frozenset[str]:
     keys = {term_key(r["pattern"]) for r in load_rules("drug_stoplist")}
     for name in ("scores", "labs"):
         for rule in load_rules(name):
             for term in [rule["id"], rule.get("pattern", "")] + rule.get("synonyms", []) + rule.get("abbreviations", []):
                 if term:
                     keys.add(term_key(term))
-    return keys
+    return frozenset(keys)
 
 
 def _is_drug_entry(data: dict[str, Any]) -> bool:
@@ -119,30 +130,74 @@ def build_library_map(raw: dict[str, Any], exclude: set[str]) -> dict[str, tuple
     return out
 
 
+def _write_cache(path: Path, obj: Any) -> None:
+    """Pickle ``obj`` to ``path`` atomically (a temporary file, then a rename); log and go on when it fails."""
+    tmp = path.with_suffix(f".tmp{os.getpid()}")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        with tmp.open("wb") as f:
+            pickle.dump(obj, f, protocol=pickle.HIGHEST_PROTOCOL)
+        tmp.replace(path)
+    except (OSError, pickle.PicklingError) as e:
+        log.info("cannot write lexicon cache %s: %s", path, e)
+        try:
+            tmp.unlink()
+        except OSError:
+            pass
+
+
+def _read_cache(path: Path) -> Any:
+    """The object pickled at ``path``, or None when it is missing or unreadable.
+
+    The collector is paused while the ~50k small objects are created (it would otherwise
+    scan them several times over, tripling the load time).
+    """
+    enabled = gc.isenabled()
+    gc.disable()
+    try:
+        with path.open("rb") as f:
+            return pickle.load(f)
+    except FileNotFoundError:
+        return None
+    except Exception as e:  # noqa: BLE001 - any corrupt or stale pickle means: rebuild
+        log.info("ignoring unreadable lexicon cache %s: %s", path, e)
+        return None
+    finally:
+        if enabled:
+            gc.enable()
+
+
 def _library_map() -> dict[str, tuple[str, str | None]]:
     stamp = f"{_library_version()}-{rules_sha256()[:16]}"
     cache = _cache_dir() / f"drug_lexicon-{stamp}.pkl"
-    try:
-        with cache.open("rb") as f:
-            return pickle.load(f)
-    except (OSError, pickle.UnpicklingError, EOFError):
-        pass
+    mapping = _read_cache(cache)
+    if isinstance(mapping, dict):
+        return mapping
     raw = _read_library()
     if raw is None:
         return {}
     mapping = build_library_map(raw, excluded_terms())
-    try:
-        cache.parent.mkdir(parents=True, exist_ok=True)
-        tmp = cache.with_suffix(f".tmp{os.getpid()}")
-        with tmp.open("wb") as f:
-            pickle.dump(mapping, f, protocol=pickle.HIGHEST_PROTOCOL)
-        tmp.replace(cache)
-    except OSError as e:
-        log.info("cannot write lexicon cache %s: %s", cache, e)
+    _write_cache(cache, mapping)
     return mapping
 
 
 _NEEDS_KEY = re.compile(r"\s\s|\n|\s[-/]|[-/]\s|[\u2010-\u2015\u2212μ]")
+
+
+def text_views(doc: Any) -> tuple[str, str, list[int]]:
+    """``(text, text.lower(), odd)`` of a Doc, computed once per document (both term indexes use them).
+
+    ``odd``: positions of ``text.lower()`` where a slice needs full ``term_key`` normalization
+    (rare: double spaces, line breaks, spaced or unicode dashes).
+    """
+    text = doc_text(doc)
+    cached = doc.user_data.get(VIEWS_KEY)
+    if cached is not None and cached[0] is text:
+        return cached
+    lower = text.lower()
+    views = (text, lower, [m.start() for m in _NEEDS_KEY.finditer(lower)])
+    doc.user_data[VIEWS_KEY] = views
+    return views
 
 
 class TermIndex:
@@ -175,25 +230,27 @@ class TermIndex:
 
     def matches(self, doc: Any) -> list[tuple[int, int, Any]]:
         """Non-overlapping longest ``(start_token, end_token, value)`` matches, left to right."""
-        text = doc.text
-        lower = text.lower()
-        arr = doc.to_array([IDX, LENGTH]).tolist() if len(doc) else []
-        starts = [a for a, _ in arr]
-        ends = [a + b for a, b in arr]
-        # positions where a slice needs full ``term_key`` normalization (rare: odd spaces, dashes)
-        odd = [m.start() for m in _NEEDS_KEY.finditer(lower)]
+        text, lower, odd = text_views(doc)
+        if len(doc):
+            arr = doc.to_array([IDX, LENGTH])
+            starts = arr[:, 0].tolist()
+            ends = (arr[:, 0] + arr[:, 1]).tolist()
+        else:
+            starts, ends = [], []
         folded, exact, prefixes = self.folded, self.exact, self.prefixes
+        # tokens where a key may start: their first four characters (or the whole shorter token) head a key
+        heads = [i for i, (start, end) in enumerate(zip(starts, ends))
+                 if lower[start:start + 4] in prefixes or (end - start < 4 and lower[start:end] in prefixes)]
         out: list[tuple[int, int, Any]] = []
         n = len(starts)
-        i = 0
-        while i < n:
+        k_head = 0
+        while k_head < len(heads):
+            i = heads[k_head]
+            k_head += 1
             start = starts[i]
             max_chars = prefixes.get(lower[start:start + 4])
-            if max_chars is None and ends[i] - start < 4:  # keys shorter than four characters
-                max_chars = prefixes.get(lower[start:ends[i]])
-            if max_chars is None:
-                i += 1
-                continue
+            if max_chars is None:  # a token shorter than four characters
+                max_chars = prefixes[lower[start:ends[i]]]
             max_chars += 4  # slack for spacing the key normalizes away
             best: tuple[int, Any] | None = None
             for j in range(i, min(n, i + self.max_tokens)):
@@ -212,10 +269,10 @@ class TermIndex:
                 if hit is not None:
                     best = (j + 1, hit)
             if best is None:
-                i += 1
                 continue
             out.append((i, best[0], best[1]))
-            i = best[0]
+            while k_head < len(heads) and heads[k_head] < best[0]:  # resume after the match
+                k_head += 1
         return out
 
 
@@ -260,8 +317,37 @@ class DrugLexicon:
         return len(self.terms) + len(self.abbreviations)
 
 
-@lru_cache(maxsize=2)
-def load_lexicon(*, library: bool = True) -> DrugLexicon:
-    """The drug lexicon (cached); ``library=False`` uses only ``rules/drugs.jsonl``."""
+def _build_lexicon(library: bool) -> DrugLexicon:
     stop = {term_key(r["pattern"]) for r in load_rules("drug_stoplist")}
     return DrugLexicon(load_rules("drugs"), _library_map() if library else {}, stop)
+
+
+def _code_stamp() -> str:
+    """A digest of this module's source: a cached ``DrugLexicon`` is only reused by the code that pickled it."""
+    try:
+        return hashlib.sha256(Path(__file__).read_bytes()).hexdigest()[:12]
+    except OSError:
+        return "nocode"
+
+
+def lexicon_cache_path() -> Path:
+    """Where the finished library lexicon is cached (library version, rules and code in the name)."""
+    stamp = f"{_library_version()}-{rules_sha256()[:16]}-{_code_stamp()}"
+    return _cache_dir() / f"drug_lexicon_index-{stamp}.pkl"
+
+
+@lru_cache(maxsize=2)
+def load_lexicon(*, library: bool = True) -> DrugLexicon:
+    """The drug lexicon (cached); ``library=False`` uses only ``rules/drugs.jsonl``.
+
+    With the library, the finished lexicon is also cached on disk (``lexicon_cache_path``)."""
+    if not library:
+        return _build_lexicon(False)
+    cache = lexicon_cache_path()
+    lexicon = _read_cache(cache)
+    if isinstance(lexicon, DrugLexicon):
+        return lexicon
+    lexicon = _build_lexicon(True)
+    if lexicon.terms:  # not when the library was unavailable: a later run may have it
+        _write_cache(cache, lexicon)
+    return lexicon

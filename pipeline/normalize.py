@@ -110,6 +110,11 @@ _MARKUP_RE = re.compile(
 )
 _CITATION_RE = regex.compile(r"[\d\s,;–—\-−]+|[*†‡§¶#]+|[a-h]")
 _LATEX_TOKEN_RE = regex.compile(r"\\([A-Za-z]+|.)|(\^|_)(\{[^{}]{0,40}\}|\\[A-Za-z]+|.)|[{}~]|[^\\^_{}~]+")
+_SIGNED_DECIMAL_RE = regex.compile(r"[-+]?\d+(?:\.\d+)?")
+_WHITESPACE_RE = regex.compile(r"\s+")
+_SUP_NUMBER_RE = regex.compile(r"[-−+]?\d{1,3}")
+_TEN_BEFORE_RE = regex.compile(r"(?:^|[^\d.,])10$")
+_UNIT_BEFORE_RE = regex.compile(rf"(?<![A-Za-z]){_UNIT_BASES}$")
 
 _MARKDOWN_RE = re.compile(
     r"""
@@ -192,7 +197,7 @@ def latex_to_text(body: str) -> str:
             inner = arg[1:-1] if arg.startswith("{") else arg
             inner = latex_to_text(inner).strip() if ("\\" in inner or "{" in inner) else inner.strip()
             inner = inner.replace("−", "-")
-            if script == "^" and regex.fullmatch(r"[-+]?\d+(?:\.\d+)?", inner) and inner not in "+-":
+            if script == "^" and _SIGNED_DECIMAL_RE.fullmatch(inner) and inner not in "+-":
                 out.append("^" + inner)
             else:
                 out.append(inner)
@@ -202,7 +207,7 @@ def latex_to_text(body: str) -> str:
             continue
         else:
             out.append(tok.group())
-    return regex.sub(r"\s+", " ", "".join(out)).strip()
+    return _WHITESPACE_RE.sub(" ", "".join(out)).strip()
 
 
 def _sup(m: re.Match[str]) -> list[Piece]:
@@ -211,8 +216,8 @@ def _sup(m: re.Match[str]) -> list[Piece]:
     if m.group("suptag") == "sub":
         return [(body, start, False)]
     before = m.string[max(0, m.start() - 12):m.start()]
-    numeric = regex.fullmatch(r"[-−+]?\d{1,3}", body) is not None
-    if numeric and (regex.search(r"(?:^|[^\d.,])10$", before) or regex.search(rf"(?<![A-Za-z]){_UNIT_BASES}$", before)):
+    numeric = _SUP_NUMBER_RE.fullmatch(body) is not None
+    if numeric and (_TEN_BEFORE_RE.search(before) or _UNIT_BEFORE_RE.search(before)):
         return [("^" + body.replace("−", "-"), start, False)]
     if body in ("+", "-", "−", "±", "++", "--"):
         return [(body.replace("−", "-"), start, False)]
@@ -247,11 +252,12 @@ def _markup(m: re.Match[str]) -> list[Piece]:
     raise AssertionError(m.group())  # pragma: no cover
 
 
+_GLUE_AFTER_MATH_RE = regex.compile(rf"(?<=[{regex.escape(''.join(sorted(GLUE_START)))}+])[ \t]+(?=[)\],;:.])")
+
+
 def _glue_after_math(text: str, offsets: list[int]) -> tuple[str, list[int]]:
     """Drop spaces a converter left between glued math and closing punctuation: ``TNFα )`` -> ``TNFα)``."""
-    letters = "".join(sorted(GLUE_START))
-    pattern = regex.compile(rf"(?<=[{regex.escape(letters)}+])[ \t]+(?=[)\],;:.])")
-    return _apply(text, offsets, pattern, lambda m: [])
+    return _apply(text, offsets, _GLUE_AFTER_MATH_RE, lambda m: [])
 
 
 def _markdown(m: re.Match[str]) -> list[Piece]:

@@ -41,6 +41,9 @@ _AGE = re.compile(
 )
 _SEX = re.compile(r"\b(?P<sex>" + "|".join(SEX_WORDS) + r")\b", re.IGNORECASE)
 _SENT_END = re.compile(r"[.!?](?=\s+[A-Z(]|\s*$)")
+_NOUN_RE = re.compile(_NOUN, re.IGNORECASE)
+_ID_RE = re.compile(rf"(?<![\w.]){_ID}")
+_COHORT_SIZE = re.compile(r"\b(?P<n>\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\s+(?:\w+\s+)?patients\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -65,7 +68,7 @@ class Patient:
 
 
 def _ids(text: str) -> tuple[str, ...]:
-    ids = re.findall(rf"(?<![\w.]){_ID}", re.sub(_NOUN, " ", text, flags=re.IGNORECASE))
+    ids = _ID_RE.findall(_NOUN_RE.sub(" ", text))
     out: list[str] = []
     for i in ids:
         i = i.upper() if i.isalpha() else str(int(i))
@@ -154,7 +157,7 @@ def _single_patient(text: str) -> Patient:
 
 def cohort_size_word(text: str) -> int | None:
     """Cohort size from "Three patients with RA were treated" / "12 patients received" (first such phrase)."""
-    m = re.search(r"\b(?P<n>\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\s+(?:\w+\s+)?patients\b", text, re.IGNORECASE)
+    m = _COHORT_SIZE.search(text)
     if not m:
         return None
     n = m["n"].lower()

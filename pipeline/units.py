@@ -25,17 +25,28 @@ class UnitInfo:
     dimension: str | None = None
 
 
+_SUPERSCRIPT_RUN = re.compile(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+")
+_SUP_TAG = re.compile(r"<sup>\s*(\w+)\s*</sup>")
+_TIMES_BEFORE_TEN = re.compile(r"(?i)(?:^|(?<=\s))(?:x|\*|×)\s*(?=10)")
+_LEADING_TIMES = re.compile(r"^(?:x|\*)(?=10\^?\d)")
+_POWER_OF_TEN = re.compile(r"(?i)10\s*(?:\^|\*\*|e)\s*(\d+)")
+_TIMES_SPACE = re.compile(r"×\s+")
+_SLASH = re.compile(r"\s*/\s*")
+_SPACES = re.compile(r"\s+")
+
+
+@lru_cache(maxsize=4096)
 def unit_key(text: str) -> str:
     """Canonical spelling used for lookups: micro sign, ×, powers of ten and spacing unified."""
-    s = re.sub(r"[⁰¹²³⁴⁵⁶⁷⁸⁹]+", lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), text.strip())
+    s = _SUPERSCRIPT_RUN.sub(lambda m: "^" + m.group(0).translate(_SUPERSCRIPTS), text.strip())
     s = s.replace("μ", "µ").replace("\u2009", " ").replace("\u00a0", " ")
-    s = re.sub(r"<sup>\s*(\w+)\s*</sup>", r"^\1", s)
-    s = re.sub(r"(?i)(?:^|(?<=\s))(?:x|\*|×)\s*(?=10)", "×", s)
-    s = re.sub(r"^(?:x|\*)(?=10\^?\d)", "×", s)
-    s = re.sub(r"(?i)10\s*(?:\^|\*\*|e)\s*(\d+)", r"10^\1", s)
-    s = re.sub(r"×\s+", "×", s)
-    s = re.sub(r"\s*/\s*", "/", s)
-    s = re.sub(r"\s+", " ", s)
+    s = _SUP_TAG.sub(r"^\1", s)
+    s = _TIMES_BEFORE_TEN.sub("×", s)
+    s = _LEADING_TIMES.sub("×", s)
+    s = _POWER_OF_TEN.sub(r"10^\1", s)
+    s = _TIMES_SPACE.sub("×", s)
+    s = _SLASH.sub("/", s)
+    s = _SPACES.sub(" ", s)
     return s
 
 

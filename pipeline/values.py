@@ -42,6 +42,11 @@ _FULL_RE = re.compile(rf"^\s*(?P<comp>{_COMP}|approximately|approx\.|about)?\s*(
                       rf"(?:\s*/\s*(?P<max>\d+(?:\.\d+)?))?\s*$", re.IGNORECASE)
 
 
+_GROUPED_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_DECIMAL_COMMA_RE = re.compile(r"-?\d+,\d+")
+_WORD_SPLIT_RE = re.compile(r"[- ]")
+
+
 @dataclass(frozen=True)
 class ParsedValue:
     """A parsed number: ``value`` (float), its comparator and, for "1.5/3", the scale maximum."""
@@ -65,9 +70,9 @@ class NumberMatch:
 def numeral_value(text: str) -> float | None:
     """The float a numeral stands for: "1,250" -> 1250, "1,8" -> 1.8, "−2" -> -2."""
     s = text.strip().replace("−", "-").replace("–", "-").replace("\u2009", "").replace("\u202f", "")
-    if re.fullmatch(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?", s):
+    if _GROUPED_RE.fullmatch(s):
         s = s.replace(",", "")
-    elif re.fullmatch(r"-?\d+,\d+", s):
+    elif _DECIMAL_COMMA_RE.fullmatch(s):
         s = s.replace(",", ".")
     try:
         return float(s)
@@ -77,7 +82,7 @@ def numeral_value(text: str) -> float | None:
 
 def word_value(text: str) -> float | None:
     """The value of an English number word ("twelve" -> 12, "twenty-one" -> 21)."""
-    parts = re.split(r"[- ]", text.strip().lower())
+    parts = _WORD_SPLIT_RE.split(text.strip().lower())
     if not parts or any(p not in NUMBER_WORDS for p in parts):
         return None
     if len(parts) == 2 and parts[0] in _TENS and parts[1] in _UNITS:

@@ -86,3 +86,57 @@ def test_lexicon_term_index_longest_match():
     doc = nlp("The tender joint count (TJC) and tender joints.")
     found = [(doc[s:e].text, v) for s, e, v in index.matches(doc)]
     assert found == [("tender joint count", 2), ("TJC", 3)]
+
+
+def _fresh_load(monkeypatch, cache_dir):
+    import pipeline.lexicon as lexicon_module
+
+    monkeypatch.setenv("CLINEX_CACHE_DIR", str(cache_dir))
+    lexicon_module.load_lexicon.cache_clear()
+    try:
+        return lexicon_module.load_lexicon()
+    finally:
+        lexicon_module.load_lexicon.cache_clear()
+
+
+def _library_map_in(cache_dir):
+    """Seed a cache dir with the (expensive) library map from the default cache, when it exists."""
+    import shutil
+
+    import pipeline.lexicon as lexicon_module
+    from pipeline.ruleset import rules_sha256
+
+    name = f"drug_lexicon-{lexicon_module._library_version()}-{rules_sha256()[:16]}.pkl"
+    source = lexicon_module._cache_dir() / name
+    if source.exists():
+        shutil.copy(source, cache_dir / name)
+
+
+@pytest.mark.parametrize("text", ["MTX", "Humira", "tisagenlecleucel", "KYV-101", "glucocorticoids"])
+def test_lexicon_cache_round_trip(monkeypatch, tmp_path, lexicon, text):
+    _library_map_in(tmp_path)
+    built = _fresh_load(monkeypatch, tmp_path)
+    from pipeline.lexicon import lexicon_cache_path
+
+    assert lexicon_cache_path().exists()
+    cached = _fresh_load(monkeypatch, tmp_path)
+    assert cached.lookup(text) == built.lookup(text) == lexicon.lookup(text)
+    assert len(cached) == len(built) == len(lexicon) and cached.index.prefixes == built.index.prefixes
+
+
+def test_lexicon_cache_corrupt_or_unwritable(monkeypatch, tmp_path, lexicon):
+    _library_map_in(tmp_path)
+    from pipeline.lexicon import lexicon_cache_path
+
+    monkeypatch.setenv("CLINEX_CACHE_DIR", str(tmp_path))
+    lexicon_cache_path().write_bytes(b"not a pickle")
+    rebuilt = _fresh_load(monkeypatch, tmp_path)
+    assert rebuilt.lookup("MTX") == lexicon.lookup("MTX") and len(rebuilt) == len(lexicon)
+    import pipeline.lexicon as lexicon_module
+
+    monkeypatch.setattr(lexicon_module, "_library_map", lambda: {"fooximab": ("fooximab", "DB1")})
+    blocked = tmp_path / "file-not-dir"
+    blocked.write_text("x")
+    fallback = _fresh_load(monkeypatch, blocked / "cache")  # cannot be created: built, not cached
+    assert fallback.lookup("fooximab").drugbank_id == "DB1"
+    assert fallback.lookup("rituximab").name == "rituximab"

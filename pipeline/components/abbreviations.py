@@ -10,14 +10,15 @@ entity's label and norm, with source "abbreviation".
 from __future__ import annotations
 
 import logging
-import warnings
+from collections import defaultdict
 from typing import Any
 
-from scispacy.abbreviation import AbbreviationDetector, filter_matches
+from scispacy.abbreviation import AbbreviationDetector, filter_matches, find_abbreviation
+from spacy.attrs import ORTH
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline.components import register_extensions
+from pipeline.components import register_extensions, token_texts
 from pipeline.components.entities import add_candidate, candidate_info, candidates, covering
 
 log = logging.getLogger(__name__)
@@ -51,29 +52,62 @@ def parenthesized(doc: Doc, max_inside: int = 8) -> list[tuple[int, int, int]]:
     """
     out = []
     opens: list[int] = []
-    for tok in doc:
-        if tok.text == "(":
-            opens.append(tok.i)
-        elif tok.text == ")" and opens:
+    for i, word in enumerate(token_texts(doc)):
+        if word == "(":
+            opens.append(i)
+        elif word == ")" and opens:
             start = opens.pop()
-            if 0 < tok.i - start - 1 <= max_inside:
-                out.append((0, start + 1, tok.i))
-        elif tok.text == "\n\n" or (tok.is_space and "\n\n" in tok.text):
+            if 0 < i - start - 1 <= max_inside:
+                out.append((0, start + 1, i))
+        elif word == "\n\n" or (word.isspace() and "\n\n" in word):
             opens.clear()
     return out
+
+
+def find_definitions(filtered: list[tuple[Span, Span]], doc: Doc) -> list[tuple[Span, set[Span]]]:
+    """scispaCy's ``AbbreviationDetector.find_matches_for``: each definition's long form with every
+    occurrence of its short form in ``doc``.
+
+    The same algorithm and result; the later occurrences (the same token texts as the short
+    form at its definition) are found over an array of the tokens' ORTH ids instead of with
+    a ``Matcher`` built and run per document.
+    """
+    all_occurrences: dict[Span, set[Span]] = defaultdict(set)
+    seen_long: set[str] = set()
+    seen_short: set[str] = set()
+    by_first: dict[int, list[tuple[Span, tuple[int, ...]]]] = {}  # first ORTH id -> (long form, short form ids)
+    orths: list[int] | None = None
+    for long_candidate, short_candidate in filtered:
+        short, long = find_abbreviation(long_candidate, short_candidate)
+        new_long = long.text not in seen_long if long else False
+        new_short = short.text not in seen_short
+        if long is not None and new_long and new_short:
+            seen_long.add(long.text)
+            seen_short.add(short.text)
+            all_occurrences[long].add(short)
+            if orths is None:
+                orths = doc.to_array(ORTH).tolist()
+            pattern = tuple(orths[short.start:short.end])
+            by_first.setdefault(pattern[0], []).append((long, pattern))
+    if by_first:
+        n = len(orths)
+        for start, orth in enumerate(orths):
+            for long, pattern in by_first.get(orth, ()):
+                size = len(pattern)
+                if start + size <= n and tuple(orths[start:start + size]) == pattern:
+                    all_occurrences[long].add(doc[start:start + size])
+    return list(all_occurrences.items())
 
 
 class AbbreviationPropagator:
     def __init__(self, nlp: Language, name: str = "clinex_abbreviations") -> None:
         register_extensions()
         self.name = name
-        self.detector = AbbreviationDetector(nlp)
+        self.detector = AbbreviationDetector(nlp)  # registers doc._.abbreviations and span._.long_form
 
     def __call__(self, doc: Doc) -> Doc:
         doc._.abbreviations = []
-        with warnings.catch_warnings():
-            warnings.filterwarnings("ignore", message=r".*W036")  # no definitions in this doc
-            found = self.detector.find_matches_for(filter_matches(parenthesized(doc), doc), doc)
+        found = find_definitions(filter_matches(parenthesized(doc), doc), doc)
         for long_form, short_forms in found:
             for short in short_forms:
                 short._.long_form = long_form

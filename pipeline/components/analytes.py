@@ -21,7 +21,7 @@ import regex
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.components import register_extensions
+from pipeline.components import doc_text, register_extensions
 from pipeline.components.entities import add_candidate, snap
 from pipeline.lexicon import TermIndex, term_key
 from pipeline.ruleset import load_rules
@@ -167,7 +167,7 @@ class AnalyteRecognizer:
                 add_candidate(doc, snap(doc, start, end), conj.label, "rule", conj.norm())
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text  # Doc.text is rebuilt from the tokens on every access
+        text = doc_text(doc)
         for start, end, info in self.index.matches(doc):
             self._add(doc, text, doc[start:end], info)
         counter = [0]

@@ -17,7 +17,7 @@ import regex
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.components import register_extensions
+from pipeline.components import doc_text, register_extensions, token_texts
 from pipeline.components.entities import SPANS_KEY, add_candidate, candidate_info, candidates, snap
 from pipeline.lexicon import DrugInfo, DrugLexicon, excluded_terms, load_lexicon, term_key
 from pipeline.ruleset import load_rules
@@ -36,6 +36,10 @@ CD_NUMBER = regex.compile(r"(?:CD|BCMA)\d+[a-z]?")
 # "post-CAR T-cell infusion", "pre-rituximab": a relational prefix glued to an agent's name
 PREFIXED = regex.compile(r"(?<![\w-])(?P<prefix>(?:post|pre)-)(?P<rest>[A-Za-z][\w-]*)")
 CAR_HEAD = regex.compile(r"CAR(?:[- ]?T)?$")
+_CAPITALS = regex.compile(r"[A-Z]+")
+_ANTI_PREFIX = regex.compile(r"^(?:anti-?|a(?=[A-Z]))")
+_SPACED_CD = regex.compile(r"^(CD|BCMA)\s+(?=\d)")
+_CAR_WORD = regex.compile(r"\bCAR\b")
 
 
 @dataclass(frozen=True)
@@ -73,7 +77,7 @@ def stem_class(word: str, stems: tuple[Stem, ...] | None = None) -> str | None:
 
 def is_code_name(code: str, before: str, after: str) -> bool:
     """A development code (``KYV-101``) in a treatment context, not an antigen, gene, trial or grant id."""
-    prefix = regex.match(r"[A-Z]+", code).group(0)
+    prefix = _CAPITALS.match(code).group(0)
     if prefix in NOT_CODE_PREFIXES:
         return False
     context = before[-80:] + " " + after[:40]
@@ -87,8 +91,8 @@ def construct_target(raw: str) -> str:
     parts = [p.strip(" -") for p in raw.split("/") if p.strip(" -")]
     out = []
     for part in parts:
-        part = regex.sub(r"^(?:anti-?|a(?=[A-Z]))", "", part)
-        out.append(regex.sub(r"^(CD|BCMA)\s+(?=\d)", r"\1", part))
+        part = _ANTI_PREFIX.sub("", part)
+        out.append(_SPACED_CD.sub(r"\1", part))
     return "/".join(out) or raw
 
 
@@ -191,7 +195,7 @@ class DrugRecognizer:
             (bool(self.stems) and stem_class(word, self.stems) is not None)
 
     def __call__(self, doc: Doc) -> Doc:
-        text = doc.text  # Doc.text is rebuilt from the tokens on every access
+        text = doc_text(doc)
         split_prefixed_agents(doc, text, self._is_agent)
         for start, end, info in self.lexicon.index.matches(doc):
             add_candidate(doc, doc[start:end], "DRUG", "rule", info.norm())
@@ -215,22 +219,23 @@ class DrugRecognizer:
         return doc
 
     def _stems(self, doc: Doc) -> None:
-        for tok in doc:
-            word = tok.lower_
+        words = token_texts(doc)  # token texts without Token objects; lower() is what Token.lower_ gives
+        for i, text in enumerate(words):
+            word = text.lower()
             if len(word) < 6 or not word[0].isalpha() or not word.endswith(self.suffixes):
                 continue
             if term_key(word) in self.not_drugs:
                 continue
             drug_class = stem_class(word, self.stems)
-            if drug_class is None or self.lexicon.lookup(tok.text):
+            if drug_class is None or self.lexicon.lookup(text):
                 continue
-            start = tok.i
+            start = i
             # two-word CAR T INNs: "<xxx>cabtagene <yyy>leucel"
-            if tok.i > 0 and doc[tok.i - 1].lower_.endswith("tagene"):
-                start = tok.i - 1
-            norm = {"name": doc[start:tok.i + 1].text.lower(), "class": drug_class, "target": None,
+            if i > 0 and words[i - 1].lower().endswith("tagene"):
+                start = i - 1
+            norm = {"name": doc[start:i + 1].text.lower(), "class": drug_class, "target": None,
                     "drugbank_id": None, "is_class": False}
-            add_candidate(doc, doc[start:tok.i + 1], "DRUG", "pattern", norm)
+            add_candidate(doc, doc[start:i + 1], "DRUG", "pattern", norm)
 
     def _codes(self, doc: Doc, text: str, counter: list[int]) -> None:
         for m in CODE_NAME.finditer(text):
@@ -242,7 +247,7 @@ class DrugRecognizer:
                 norm = info.norm()
             else:
                 window = text[max(0, m.start() - 80):m.end() + 40]
-                norm = {"name": code.lower(), "class": "CAR T-cell therapy" if regex.search(r"\bCAR\b", window) else None,
+                norm = {"name": code.lower(), "class": "CAR T-cell therapy" if _CAR_WORD.search(window) else None,
                         "target": None, "drugbank_id": None, "is_class": False}
             add_candidate(doc, snap(doc, *m.span("code"), counter), "DRUG", "pattern" if info is None else "rule", norm)
 

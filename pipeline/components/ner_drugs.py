@@ -15,7 +15,7 @@ import regex
 from spacy.language import Language
 from spacy.tokens import Doc, Span
 
-from pipeline.components import register_extensions
+from pipeline.components import doc_text, register_extensions
 from pipeline.components.analytes import lookup_analyte
 from pipeline.components.drugs import stem_class
 from pipeline.components.entities import add_candidate, candidates
@@ -64,7 +64,7 @@ class NerDrugRecognizer:
 
     def __call__(self, doc: Doc) -> Doc:
         drugs = [s for s in candidates(doc) if s.label_ == "DRUG"]
-        text = doc.text
+        text = doc_text(doc)
         for ent in doc.ents:
             if ent.label_ not in CHEMICAL_LABELS:
                 continue

@@ -4,7 +4,7 @@ from __future__ import annotations
 from spacy.language import Language
 from spacy.tokens import Doc
 
-from pipeline.components import register_extensions
+from pipeline.components import doc_text, register_extensions
 from pipeline.components.entities import add_candidate, snap
 from pipeline.timepoints import find_timepoints
 
@@ -18,7 +18,7 @@ class TimepointRecognizer:
 
     def __call__(self, doc: Doc) -> Doc:
         counter = [0]
-        for rt in find_timepoints(doc.text):
+        for rt in find_timepoints(doc_text(doc)):
             if rt.kind == "date" and not self.dates:
                 continue
             add_candidate(doc, snap(doc, rt.start, rt.end, counter), "TIMEPOINT", "rule", rt.norm())
