@@ -556,6 +556,8 @@ def run_dask(items: Iterable[Task | Outcome], fn: DocFn, *, init: InitFn | None,
     except ImportError as e:
         raise ClinexError("the dask executor needs `pip install clinex[dask]`") from e
 
+    # distributed sets its loggers to INFO on import: keep its start-up chatter out of clinex's output
+    logging.getLogger("distributed").setLevel(logging.WARNING)
     cluster = None
     if scheduler:
         client = Client(scheduler)

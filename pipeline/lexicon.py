@@ -350,4 +350,16 @@ def load_lexicon(*, library: bool = True) -> DrugLexicon:
     lexicon = _build_lexicon(True)
     if lexicon.terms:  # not when the library was unavailable: a later run may have it
         _write_cache(cache, lexicon)
+        _prune_stale(cache)
     return lexicon
+
+
+def _prune_stale(current: Path) -> None:
+    """Delete lexicon caches of other rule, code or library versions (3-4 MB each)."""
+    prefix = current.name.split("-", 1)[0]
+    for old in current.parent.glob(f"{prefix}-*.pkl"):
+        if old != current:
+            try:
+                old.unlink()
+            except OSError:
+                pass

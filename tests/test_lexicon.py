@@ -140,3 +140,16 @@ def test_lexicon_cache_corrupt_or_unwritable(monkeypatch, tmp_path, lexicon):
     fallback = _fresh_load(monkeypatch, blocked / "cache")  # cannot be created: built, not cached
     assert fallback.lookup("fooximab").drugbank_id == "DB1"
     assert fallback.lookup("rituximab").name == "rituximab"
+
+
+def test_lexicon_cache_of_other_versions_is_pruned(monkeypatch, tmp_path, lexicon):
+    _library_map_in(tmp_path)
+    from pipeline.lexicon import lexicon_cache_path
+
+    monkeypatch.setenv("CLINEX_CACHE_DIR", str(tmp_path))
+    stale = tmp_path / "drug_lexicon_index-0.0-oldrules-oldcode.pkl"
+    stale.write_bytes(b"old")
+    unrelated = tmp_path / "drug_lexicon-keep.pkl"
+    unrelated.write_bytes(b"other cache")
+    _fresh_load(monkeypatch, tmp_path)
+    assert lexicon_cache_path().exists() and not stale.exists() and unrelated.exists()
