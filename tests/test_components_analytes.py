@@ -140,3 +140,14 @@ def test_components_analytes_coordinated_ellipsis(nlp, text, expected):
 def test_components_analytes_no_false_ellipsis(nlp, text):
     found = analytes(nlp, text)
     assert "Sex" not in found and "A" not in found
+
+
+@pytest.mark.parametrize(("factory", "labels"), [("clinex_scores", {"SCORE"}), ("clinex_labs", {"LAB"}),
+                                                 ("clinex_analytes", {"SCORE", "LAB"})])
+def test_components_analytes_factories_by_label(factory, labels):
+    import spacy
+
+    nlp = spacy.blank("en")
+    nlp.add_pipe(factory)  # through the spacy_factories entry point
+    doc = nlp("The DAS28-ESR was 5.1 and the CRP was 12 mg/L.")
+    assert {s.label_ for s in doc.spans["clinex"]} == labels

@@ -13,6 +13,7 @@ A (IgA), and M (IgM)" -> *immunoglobulins G*, *A*, *M*.
 """
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from typing import Any
@@ -146,16 +147,20 @@ def ellipsis_conjuncts(text: str, start: int, end: int) -> list[tuple[int, int, 
 
 
 class AnalyteRecognizer:
-    def __init__(self, nlp: Language, name: str = "clinex_analytes") -> None:
+    """SCORE and LAB mentions from rules/scores.jsonl and rules/labs.jsonl (``labels`` keeps a subset)."""
+
+    def __init__(self, nlp: Language, name: str = "clinex_analytes", *,
+                 labels: Sequence[str] = ("SCORE", "LAB")) -> None:
         register_extensions()
         self.name = name
+        self.labels = frozenset(labels)
         folded, exact, regexes = analyte_rules()
         self.index = TermIndex(folded, exact)
         self.regexes = [(regex.compile(p, regex.IGNORECASE | regex.VERSION1), info) for p, info in regexes]
         self.misaligned = 0
 
     def _add(self, doc: Doc, text: str, span: Any, info: AnalyteInfo) -> None:
-        if span is None:
+        if span is None or info.label not in self.labels:
             return
         if info.requires_cue and not has_cue(text, span.start_char, span.end_char):
             return
@@ -164,7 +169,8 @@ class AnalyteRecognizer:
         add_candidate(doc, span, info.label, "rule", info.norm())
         if " " in span.text:
             for start, end, conj in ellipsis_conjuncts(text, span.start_char, span.end_char):
-                add_candidate(doc, snap(doc, start, end), conj.label, "rule", conj.norm())
+                if conj.label in self.labels:
+                    add_candidate(doc, snap(doc, start, end), conj.label, "rule", conj.norm())
 
     def __call__(self, doc: Doc) -> Doc:
         text = doc_text(doc)
@@ -178,6 +184,18 @@ class AnalyteRecognizer:
         return doc
 
 
-@Language.factory("clinex_analytes", assigns=["doc.spans"], default_config={})
-def make_analytes(nlp: Language, name: str) -> AnalyteRecognizer:
-    return AnalyteRecognizer(nlp, name)
+@Language.factory("clinex_analytes", assigns=["doc.spans"], default_config={"labels": ["SCORE", "LAB"]})
+def make_analytes(nlp: Language, name: str, labels: list[str]) -> AnalyteRecognizer:
+    return AnalyteRecognizer(nlp, name, labels=labels)
+
+
+@Language.factory("clinex_scores", assigns=["doc.spans"], default_config={})
+def make_scores(nlp: Language, name: str) -> AnalyteRecognizer:
+    """SCORE mentions only (clinex's own pipeline runs ``clinex_analytes``, which does both)."""
+    return AnalyteRecognizer(nlp, name, labels=("SCORE",))
+
+
+@Language.factory("clinex_labs", assigns=["doc.spans"], default_config={})
+def make_labs(nlp: Language, name: str) -> AnalyteRecognizer:
+    """LAB mentions only."""
+    return AnalyteRecognizer(nlp, name, labels=("LAB",))
