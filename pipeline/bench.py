@@ -233,6 +233,7 @@ def run_bench(*, docs: int = 60, pdfs: int = 6, workers: int = 2, quick: bool = 
     """Measure everything in one run (defaults: about 3 minutes on 2 cores); ``quick`` shrinks
     the corpus to a smoke test (about 30 s)."""
     from pipeline.batch import DocOptions, init_pipeline
+    from pipeline.ingest import read_document
 
     if quick:
         docs, pdfs = min(docs, 6), min(pdfs, 1)
@@ -263,6 +264,9 @@ def run_bench(*, docs: int = 60, pdfs: int = 6, workers: int = 2, quick: bool = 
                 secs = clinex_seconds(pdf_paths, work / "out", pdf_engine=engine)
                 base = baseline_pdf(pdf_paths, engine)
                 rows.append(_row(f"pdf_pages_per_s[{engine}]", f"pdf[{engine}]: pages/s (1 process)",
+                                 pages / secs, "page/s", pages / base))
+                secs = timed(lambda: [read_document(p, pdf_engine=engine) for p in pdf_paths])
+                rows.append(_row(f"pdf_ingest_pages_per_s[{engine}]", f"pdf[{engine}]: pages/s, ingest only",
                                  pages / secs, "page/s", pages / base))
 
         base_n = 2 if quick else max(2, docs // 16)
