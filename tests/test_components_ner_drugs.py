@@ -7,7 +7,7 @@ from spacy.tokens import Span
 from pipeline.components.entities import candidate_info
 from pipeline.components.ner_drugs import is_drug_candidate
 from pipeline.lexicon import excluded_terms
-from pipeline.nlp import DEFAULT_MODEL_DIR, load_nlp
+from pipeline.nlp import load_nlp
 from pipeline.normalize import normalize
 
 CORPUS = Path(__file__).parent.parent / "corpus"
@@ -54,7 +54,6 @@ def test_components_ner_drugs_treatment_context(text, name, ok):
     assert in_treatment_context(text, start, start + len(name)) is ok
 
 
-@pytest.mark.skipif(not DEFAULT_MODEL_DIR.joinpath("config.cfg").exists(), reason="shipped NER model absent")
 def test_components_ner_drugs_with_shipped_model():
     nlp = load_nlp(ner_model="default")
     doc = nlp("The patient was treated with tralfenovir and later given Zemblix. Vexorin was added at week 4.")
@@ -63,7 +62,6 @@ def test_components_ner_drugs_with_shipped_model():
     assert found.get("tralfenovir") in ("pattern", "ner")
 
 
-@pytest.mark.skipif(not DEFAULT_MODEL_DIR.joinpath("config.cfg").exists(), reason="shipped NER model absent")
 @pytest.mark.parametrize("name", ["eular2025_cart_d2t_ra_case.txt", "li2025_cellres_cart_ra_letter.txt"])
 def test_components_ner_drugs_no_false_positives_on_seeds(name):
     nlp = load_nlp(ner_model="default")
