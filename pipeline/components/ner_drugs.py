@@ -63,12 +63,12 @@ class NerDrugRecognizer:
         self.not_drugs = excluded_terms()
 
     def __call__(self, doc: Doc) -> Doc:
-        drugs = [s for s in candidates(doc) if s.label_ == "DRUG"]
+        drug_tokens = {i for s in candidates(doc) if s.label_ == "DRUG" for i in range(s.start, s.end)}
         text = doc_text(doc)
         for ent in doc.ents:
             if ent.label_ not in CHEMICAL_LABELS:
                 continue
-            if any(s.start < ent.end and ent.start < s.end for s in drugs):
+            if not drug_tokens.isdisjoint(range(ent.start, ent.end)):  # a rule already found a drug here
                 continue
             if not is_drug_candidate(ent.text, self.not_drugs):
                 continue
