@@ -129,12 +129,6 @@ def page_segments(source: "SourceDoc") -> list[list[int]]:
     return runs
 
 
-def _evidence(source: "SourceDoc", start: int, end: int, text: str | None = None) -> dict[str, Any]:
-    page, bbox = source.locate(start, end)
-    return {"start": start, "end": end, "text": source.text[start:end] if text is None else text,
-            "page": page, "bbox": bbox}
-
-
 def _entities(source: "SourceDoc", doc: "Doc") -> list[dict[str, Any]]:
     entities = []
     for span in doc.spans.get("clinex", []):

@@ -198,8 +198,6 @@ _FREQ_RE = re.compile(
     r"(?:days?|weeks?|months?)|"
     r"q\.?\s?\d*\s?(?:d|w|wk|h)\b|b\.?i\.?d\.?|t\.?i\.?d\.?|q\.?d\.?|/\s*(?:day|week|d|wk)|"
     r"per\s+(?:day|week|month)))", re.IGNORECASE)
-_DOSE_DIMENSIONS = {"mass", "mass/mass", "mass/area", "amount", "volume", "cells", "cells/mass", "dose",
-                    "international unit", "activity"}
 _EXCLUDED_HEADINGS = re.compile(
     r"^\W*(?:references?|bibliography|acknowledge?ments?|funding|author(?:s'?)?\s+contributions?|"
     r"competing\s+interests?|conflicts?\s+of\s+interests?|declarations?|additional\s+information|"

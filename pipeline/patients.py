@@ -13,8 +13,6 @@ from dataclasses import dataclass, field
 
 import regex as re
 
-from pipeline.values import NUMBER_WORDS
-
 ORDINALS = {
     "first": 1, "second": 2, "third": 3, "fourth": 4, "fifth": 5, "sixth": 6, "seventh": 7,
     "eighth": 8, "ninth": 9, "tenth": 10, "1st": 1, "2nd": 2, "3rd": 3, "4th": 4, "5th": 5,
@@ -43,7 +41,6 @@ _SEX = re.compile(r"\b(?P<sex>" + "|".join(SEX_WORDS) + r")\b", re.IGNORECASE)
 _SENT_END = re.compile(r"[.!?](?=\s+[A-Z(]|\s*$)")
 _NOUN_RE = re.compile(_NOUN, re.IGNORECASE)
 _ID_RE = re.compile(rf"(?<![\w.]){_ID}")
-_COHORT_SIZE = re.compile(r"\b(?P<n>\d{1,3}|" + "|".join(NUMBER_WORDS) + r")\s+(?:\w+\s+)?patients\b", re.IGNORECASE)
 
 
 @dataclass(frozen=True)
@@ -154,11 +151,3 @@ def _single_patient(text: str) -> Patient:
             patient.evidence = {"start": sex.start(), "end": sex.end(), "text": sex.group(0)}
     return patient
 
-
-def cohort_size_word(text: str) -> int | None:
-    """Cohort size from "Three patients with RA were treated" / "12 patients received" (first such phrase)."""
-    m = _COHORT_SIZE.search(text)
-    if not m:
-        return None
-    n = m["n"].lower()
-    return int(n) if n.isdigit() else int(NUMBER_WORDS[n])

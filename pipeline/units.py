@@ -77,8 +77,3 @@ def normalize_unit(text: str) -> UnitInfo | None:
         return None
     return UnitInfo(text, info.unit, info.ucum, info.factor, info.dimension)
 
-
-def known_unit_strings() -> list[str]:
-    """All surface forms in the table (longest first), e.g. to build a unit regex."""
-    exact, _ = _tables()
-    return sorted(exact, key=len, reverse=True)

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import pytest
 
-from pipeline.patients import cohort_size_word, find_patient_mentions, find_patients
+from pipeline.patients import find_patient_mentions, find_patients
 
 
 @pytest.mark.parametrize(
@@ -47,10 +47,3 @@ def test_patient_evidence_points_into_the_text() -> None:
 def test_find_patient_mentions(text: str, expected: list[tuple]) -> None:
     assert [m.ids for m in find_patient_mentions(text)] == expected
 
-
-@pytest.mark.parametrize(
-    ("text", "size"),
-    [("Three patients with RA were treated.", 3), ("We report 12 patients.", 12), ("A case report.", None)],
-)
-def test_cohort_size_word(text: str, size: int | None) -> None:
-    assert cohort_size_word(text) == size

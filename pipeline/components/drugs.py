@@ -32,7 +32,6 @@ TREATMENT_CUE = regex.compile(
     r"\bgiven\b|\bstarted\b|\binitiated\b|\bcandidate\b", regex.I)
 FUNDING_CUE = regex.compile(r"grant|fund|foundation|supported by|award|project no|protocol|approval|ethic|registr", regex.I)
 WORDISH = re.compile(r"^[a-z][a-z-]+$")
-CD_NUMBER = regex.compile(r"(?:CD|BCMA)\d+[a-z]?")
 # "post-CAR T-cell infusion", "pre-rituximab": a relational prefix glued to an agent's name
 PREFIXED = regex.compile(r"(?<![\w-])(?P<prefix>(?:post|pre)-)(?P<rest>[A-Za-z][\w-]*)")
 CAR_HEAD = regex.compile(r"CAR(?:[- ]?T)?$")
