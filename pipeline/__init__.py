@@ -6,7 +6,7 @@ layer over the same functions.
 """
 from __future__ import annotations
 
-__version__ = "0.1.0"
+__version__ = "0.2.0"
 
 __all__ = ["__version__", "extract"]
 

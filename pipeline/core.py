@@ -53,17 +53,17 @@ def read_source(path: str | Path, **opts: Any) -> "SourceDoc":
 
 def make_doc(nlp: "Language", source: "SourceDoc") -> "Doc":
     """A tokenized Doc carrying the document's tables, ready for ``nlp(doc)`` / ``nlp.pipe``."""
-    doc = nlp.make_doc(source.text)
+    from pipeline.components import remember_text
+
+    doc = remember_text(nlp.make_doc(source.text), source.text)
     doc._.clinex_tables = list(source.tables)
     return doc
 
 
 def process_source(source: "SourceDoc", nlp: "Language", *, ner_model: str | None = "default") -> dict[str, Any]:
     """Run the pipeline over an ingested document and assemble its record."""
-    from pipeline.nlp import run_pipeline
-
     started = time.perf_counter()
-    doc = run_pipeline(nlp, make_doc(nlp, source))
+    doc = nlp(make_doc(nlp, source))
     return build_record(source, doc, elapsed_s=time.perf_counter() - started, ner_model=ner_model)
 
 

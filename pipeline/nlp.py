@@ -6,21 +6,20 @@ suffix rule so "g/L." at a sentence end loses its period), a rule-based sentence
 segmenter that does not split at "Fig.", "e.g.", "et al.", "vs." or decimals, the
 optional statistical NER, and the ``clinex_*`` recognizers:
 
-    clinex_sentences -> [ner] -> clinex_drugs -> clinex_analytes -> clinex_timepoints
-    -> [clinex_ner_drugs] -> clinex_abbreviations -> clinex_entities -> [clinex_measurements]
+    clinex_sentences -> [clinex_ner] -> clinex_drugs -> clinex_analytes -> clinex_timepoints
+    -> [clinex_ner_drugs] -> clinex_abbreviations -> clinex_entities -> clinex_measurements
 
 ``ner_model``: ``None`` for no statistical NER; ``"default"`` for the model shipped in
 ``pipeline/models/clinex_ner``; any other value is a spaCy package name or path
-(e.g. ``en_ner_bc5cdr_md`` when installed) whose ``ner`` (and ``tok2vec``) are used.
+(e.g. ``en_ner_bc5cdr_md`` when installed) whose ``ner`` (and ``tok2vec``) ``clinex_ner`` runs
+(see ``pipeline.components.ner`` for which sentences it tags).
 """
 from __future__ import annotations
 
-import logging
 import re
 import threading
 import warnings
 from collections.abc import Callable, Iterable
-from pathlib import Path
 from types import SimpleNamespace
 from typing import Any
 
@@ -28,25 +27,19 @@ import numpy
 import spacy
 from spacy.attrs import SENT_START
 from spacy.language import Language
-from spacy.tokens import Doc, Span
+from spacy.tokens import Doc
 
 import pipeline.components.abbreviations  # noqa: F401  (registers the factories)
 import pipeline.components.analytes  # noqa: F401
 import pipeline.components.drugs  # noqa: F401
 import pipeline.components.entities  # noqa: F401
+import pipeline.components.ner  # noqa: F401
 import pipeline.components.ner_drugs  # noqa: F401
 import pipeline.components.timepoints  # noqa: F401
 import pipeline.measurements  # noqa: F401
-from pipeline.components import register_extensions
-from pipeline.errors import ModelError
+from pipeline.components import register_extensions, token_texts
 
-log = logging.getLogger(__name__)
-DEFAULT_MODEL_DIR = Path(__file__).parent / "models" / "clinex_ner"
-NER_PIPES = ("tok2vec", "ner")
-# the statistical NER's memory grows with the tokens it tags at once: long documents are tagged
-# in sentence-aligned chunks of about this many tokens (the rule components see the whole doc)
-NER_CHUNK_TOKENS = 20_000
-MAX_TEXT_CHARS = 100_000_000  # spaCy's 1M default guards the parser/NER, which we chunk
+MAX_TEXT_CHARS = 100_000_000  # spaCy's 1M default guards the parser/NER; clinex_ner tags in chunks
 _CACHE: dict[str | None, Language] = {}
 _LOCK = threading.Lock()
 TOKENIZER_CONFIG = {"nlp": {"tokenizer": {"@tokenizers": "clinex_tokenizer.v1"}}}
@@ -135,46 +128,21 @@ def sentence_starts(words: list[str]) -> list[bool]:
 def clinex_sentences(doc: Doc) -> Doc:
     """Rule-based sentence boundaries (see ``sentence_starts``)."""
     # one array write: setting token.is_sent_start per token re-checks the whole doc each time
-    starts = sentence_starts([t.text for t in doc])
+    starts = sentence_starts(token_texts(doc))
     if starts:
         values = numpy.array([[1 if s else -1] for s in starts], dtype="int64").astype("uint64")
         doc.from_array([SENT_START], values)  # spaCy reads the uint64 back as the signed -1/1
     return doc
 
 
-def _load_ner(ner_model: str) -> Language:
-    """The spaCy pipeline holding the statistical NER named by ``ner_model``."""
-    if ner_model == "default":
-        if not (DEFAULT_MODEL_DIR / "config.cfg").exists():
-            raise ModelError(
-                "the shipped NER model is missing; train it with `clinex train-ner` or run with --ner-model none",
-                path=DEFAULT_MODEL_DIR)
-        target: str | Path = DEFAULT_MODEL_DIR
-    else:
-        target = ner_model
-    try:
-        # the saved tokenizer is excluded: ours replaces it (built once, from the config)
-        return spacy.load(target, exclude=["tokenizer"], config=TOKENIZER_CONFIG)
-    except (OSError, ValueError, ImportError) as e:
-        raise ModelError(f"cannot load NER model {ner_model!r}: {e}", path=str(target)) from e
-
-
 def build_nlp(*, ner_model: str | None = "default") -> Language:
     """A fresh pipeline (uncached); see ``load_nlp``."""
     register_extensions()
-    if ner_model in (None, "", "none"):
-        nlp = spacy.blank("en", config=TOKENIZER_CONFIG)
-        nlp.add_pipe("clinex_sentences")
-        has_ner = False
-    else:
-        nlp = _load_ner(ner_model)
-        for name in list(nlp.pipe_names):
-            if name not in NER_PIPES:
-                nlp.remove_pipe(name)
-        if "ner" not in nlp.pipe_names:
-            raise ModelError(f"model {ner_model!r} has no 'ner' component", path=str(ner_model))
-        nlp.add_pipe("clinex_sentences", first=True)
-        has_ner = True
+    nlp = spacy.blank("en", config=TOKENIZER_CONFIG)
+    nlp.add_pipe("clinex_sentences")
+    has_ner = ner_model not in (None, "", "none")
+    if has_ner:
+        nlp.add_pipe("clinex_ner", config={"model": ner_model})
     nlp.add_pipe("clinex_drugs")
     nlp.add_pipe("clinex_analytes")
     nlp.add_pipe("clinex_timepoints")
@@ -185,42 +153,6 @@ def build_nlp(*, ner_model: str | None = "default") -> Language:
     nlp.add_pipe("clinex_measurements")
     nlp.max_length = MAX_TEXT_CHARS
     return nlp
-
-
-def sentence_chunks(doc: Doc, max_tokens: int = NER_CHUNK_TOKENS) -> list[Span]:
-    """Consecutive runs of whole sentences of at most ``max_tokens`` tokens (a longer
-    sentence is its own chunk)."""
-    chunks: list[Span] = []
-    start = end = 0
-    for sent in doc.sents:
-        if sent.end - start > max_tokens and end > start:
-            chunks.append(doc[start:end])
-            start = end
-        end = sent.end
-    if end > start:
-        chunks.append(doc[start:end])
-    return chunks
-
-
-def run_pipeline(nlp: Language, doc: Doc) -> Doc:
-    """``nlp(doc)``, except that the statistical NER tags a long document chunk by chunk."""
-    ner_pipes = [name for name in nlp.pipe_names if name in NER_PIPES]
-    if len(doc) <= NER_CHUNK_TOKENS or not ner_pipes:
-        return nlp(doc)
-    tagged = False
-    for name, proc in nlp.pipeline:
-        if name not in NER_PIPES:
-            doc = proc(doc)
-        elif not tagged:  # the sentence component ran first: chunks follow sentence bounds
-            ents = []
-            with nlp.select_pipes(enable=ner_pipes):
-                for chunk in sentence_chunks(doc):
-                    part = nlp(chunk.as_doc())
-                    ents.extend(Span(doc, chunk.start + e.start, chunk.start + e.end, label=e.label)
-                                for e in part.ents)
-            doc.set_ents(ents)
-            tagged = True
-    return doc
 
 
 def load_nlp(*, ner_model: str | None = "default") -> Language:

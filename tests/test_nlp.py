@@ -4,7 +4,7 @@ from pathlib import Path
 import pytest
 
 from pipeline.errors import ModelError
-from pipeline.nlp import MAX_TEXT_CHARS, load_nlp, run_pipeline, sentence_chunks, sentence_starts
+from pipeline.nlp import load_nlp, sentence_starts
 from pipeline.normalize import normalize
 
 CORPUS = Path(__file__).parent.parent / "corpus"
@@ -123,9 +123,10 @@ def test_nlp_publication_dates_and_grants_are_not_entities(nlp):
 
 
 def test_nlp_default_model_missing_raises_model_error(monkeypatch, tmp_path):
+    import pipeline.components.ner
     import pipeline.nlp
 
-    monkeypatch.setattr(pipeline.nlp, "DEFAULT_MODEL_DIR", tmp_path / "clinex_ner")
+    monkeypatch.setattr(pipeline.components.ner, "DEFAULT_MODEL_DIR", tmp_path / "clinex_ner")
     with pytest.raises(ModelError) as info:
         pipeline.nlp.build_nlp(ner_model="default")
     assert "clinex_ner" in str(info.value) and info.value.code == "E300"
@@ -139,14 +140,14 @@ def test_nlp_unknown_model_raises_model_error():
 @pytest.mark.skipif(importlib.util.find_spec("en_ner_bc5cdr_md") is None, reason="en_ner_bc5cdr_md not installed")
 def test_nlp_scispacy_model_when_installed():
     nlp = load_nlp(ner_model="en_ner_bc5cdr_md")
-    assert "ner" in nlp.pipe_names and "clinex_ner_drugs" in nlp.pipe_names
+    assert "clinex_ner" in nlp.pipe_names and "clinex_ner_drugs" in nlp.pipe_names
     doc = nlp("The patient was treated with methotrexate and zorbilimab.")
     assert any(s.label_ == "DRUG" for s in doc.spans["clinex"])
 
 
 def test_nlp_default_model_when_shipped():
     nlp = load_nlp(ner_model="default")
-    assert "ner" in nlp.pipe_names and "clinex_ner_drugs" in nlp.pipe_names
+    assert nlp.pipe_names[:2] == ["clinex_sentences", "clinex_ner"] and "clinex_ner_drugs" in nlp.pipe_names
 
 
 def _reference_tokenizer():
@@ -183,31 +184,3 @@ def test_nlp_default_model_uses_clinex_tokenizer():
     nlp = load_nlp(ner_model="default")
     assert nlp.config["nlp"]["tokenizer"] == {"@tokenizers": "clinex_tokenizer.v1"}
     assert [t.text for t in nlp.make_doc("to 0.80 g/L.")] == ["to", "0.80", "g/L", "."]
-
-
-@pytest.mark.parametrize("max_tokens", [1, 40, 10_000])
-def test_nlp_sentence_chunks_are_whole_sentences_in_order(nlp, max_tokens):
-    doc = run(nlp, "Patient 1 had an ESR of 52 mm/h. CRP was 14 mg/L at baseline. " * 5 + "It fell.")
-    chunks = sentence_chunks(doc, max_tokens)
-    assert chunks[0].start == 0 and chunks[-1].end == len(doc)
-    assert all(a.end == b.start for a, b in zip(chunks, chunks[1:]))
-    starts = {s.start for s in doc.sents}
-    assert all(c.start in starts for c in chunks)
-    assert all(len(c) <= max_tokens or len(list(c.sents)) == 1 for c in chunks)
-
-
-def test_nlp_long_document_ner_in_chunks_equals_whole(monkeypatch):
-    import pipeline.nlp
-
-    nlp = load_nlp(ner_model="default")
-    assert nlp.max_length == MAX_TEXT_CHARS
-    text = normalize((CORPUS / "li2025_cellres_cart_ra_letter.txt").read_text(encoding="utf-8"))[0]
-    whole = nlp(nlp.make_doc(text))
-    monkeypatch.setattr(pipeline.nlp, "NER_CHUNK_TOKENS", 300)
-    chunked = run_pipeline(nlp, nlp.make_doc(text))
-    assert len(sentence_chunks(chunked, 300)) > 5
-    def spans(doc):
-        return [(s.start_char, s.end_char, s.label_) for s in doc.spans["clinex"]]
-    assert [(e.start_char, e.end_char, e.label_) for e in chunked.ents] == [
-        (e.start_char, e.end_char, e.label_) for e in whole.ents]
-    assert spans(chunked) == spans(whole) and len(chunked._.clinex_measurements) == len(whole._.clinex_measurements)

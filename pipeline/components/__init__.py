@@ -46,6 +46,13 @@ def doc_text(doc: Doc) -> str:
     return text
 
 
+def remember_text(doc: Doc, text: str) -> Doc:
+    """Seed ``doc_text``'s cache with the text ``doc`` was tokenized from (the same string:
+    spaCy's tokenizer keeps every character), sparing the token-by-token rebuild."""
+    doc.user_data[TEXT_KEY] = (id(doc), text)
+    return doc
+
+
 def token_texts(doc: Doc) -> list[str]:
     """``[t.text for t in doc]`` from the cached text and two arrays, without creating Token objects."""
     if not len(doc):

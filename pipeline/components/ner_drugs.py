@@ -24,11 +24,16 @@ from pipeline.units import normalize_unit
 
 NUMERIC = regex.compile(r"^[\d\s.,:/%×x^+\-–()<>=±]+$")
 FIGURE = regex.compile(r"^(?:Fig|Figure|Table|Suppl)\b", regex.I)
-BEFORE_CUE = regex.compile(
-    r"(?:(?:treated|treatment|therapy|combined|co-treated|switched|pretreated|managed)\s+with"
-    r"|received|receiving|given|administered|started|initiated|added|switched\s+to"
-    r"|(?:dose|doses|course|courses|infusions?|injections?)\s+of)\s+(?:[\w-]+\s+){0,2}$", regex.I)
-AFTER_CUE = regex.compile(r"^\s*(?:was|were)\s+(?:added|given|started|administered|initiated|switched|tapered|stopped|discontinued)\b", regex.I)
+_CUE_BEFORE = (r"(?:(?:treated|treatment|therapy|combined|co-treated|switched|pretreated|managed)\s+with"
+               r"|received|receiving|given|administered|started|initiated|added|switched\s+to"
+               r"|(?:dose|doses|course|courses|infusions?|injections?)\s+of)")
+_CUE_AFTER = r"(?:was|were)\s+(?:added|given|started|administered|initiated|switched|tapered|stopped|discontinued)\b"
+BEFORE_CUE = regex.compile(rf"{_CUE_BEFORE}\s+(?:[\w-]+\s+){{0,2}}$", regex.I)
+AFTER_CUE = regex.compile(rf"^\s*{_CUE_AFTER}", regex.I)
+# either cue anywhere: what clinex_ner looks for to choose the sentences it tags
+TREATMENT_CUE = regex.compile(rf"{_CUE_BEFORE}|{_CUE_AFTER}", regex.I)
+CONTEXT_BEFORE = 60  # characters before an entity searched for a cue
+CONTEXT_AFTER = 40
 CODE_LIKE = regex.compile(r"^(?:[A-Za-z]{1,2}\d{3,}|(?:CD|IL|HLA|TNF|IFN)[\W\d])", regex.I)
 CHEMICAL_LABELS = frozenset({"CHEMICAL", "Chemical", "DRUG", "Drug"})
 
@@ -50,8 +55,8 @@ def is_drug_candidate(text: str, not_drugs: set[str]) -> bool:
 def in_treatment_context(text: str, start: int, end: int) -> bool:
     """Right after "treated with", "received", "a dose of" (two words may intervene), or
     right before "was added/given/started/stopped"."""
-    before = text[max(0, start - 60):start].split("\n\n")[-1]
-    after = text[end:end + 40].split("\n\n")[0]
+    before = text[max(0, start - CONTEXT_BEFORE):start].split("\n\n")[-1]
+    after = text[end:end + CONTEXT_AFTER].split("\n\n")[0]
     return bool(BEFORE_CUE.search(before) or AFTER_CUE.match(after))
 
 
