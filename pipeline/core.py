@@ -15,6 +15,7 @@ from pipeline import __version__
 from pipeline.record import SCHEMA_VERSION, validate_record
 
 if TYPE_CHECKING:
+    import numpy
     from spacy.language import Language
     from spacy.tokens import Doc
 
@@ -97,36 +98,36 @@ def record_is_current(record: dict[str, Any], source_sha256: str, *, ner_model: 
         return False
 
 
+def _runs(values: "numpy.ndarray", step: int) -> list[int]:
+    """Bounds of the runs of ``values`` in which each value is the one before plus ``step``."""
+    import numpy
+
+    cuts = numpy.flatnonzero(numpy.diff(values) != step) + 1
+    return [0, *cuts.tolist(), len(values)]
+
+
 def offset_segments(offset_map: list[int]) -> list[list[int]]:
     """Compress a per-character offset map into ``[norm_start, raw_start, length]`` runs."""
+    import numpy
+
     n = len(offset_map) - 1  # the last entry maps the end of the text
     if n <= 0:
         return []
-    segments: list[list[int]] = []
-    start = 0
-    prev = offset_map[0]
-    for j in range(1, n):  # one pass, no inner loop: this runs once per character of every document
-        cur = offset_map[j]
-        if cur != prev + 1:
-            segments.append([start, offset_map[start], j - start])
-            start = j
-        prev = cur
-    segments.append([start, offset_map[start], n - start])
-    return segments
+    raw = numpy.asarray(offset_map[:n])  # vectorized: this runs over every character of every document
+    bounds = _runs(raw, 1)
+    return [[a, int(raw[a]), b - a] for a, b in zip(bounds, bounds[1:])]
 
 
 def page_segments(source: "SourceDoc") -> list[list[int]]:
     """``[norm_start, norm_end, page]`` runs for PDF documents (empty for text)."""
+    import numpy
+
     if source.char_pages is None or not source.text:
         return []
-    pages = [source.char_pages[min(r, len(source.char_pages) - 1)] for r in source.offset_map[:-1]]
-    runs: list[list[int]] = []
-    start = 0
-    for i in range(1, len(pages) + 1):
-        if i == len(pages) or pages[i] != pages[start]:
-            runs.append([start, i, pages[start]])
-            start = i
-    return runs
+    raw = numpy.minimum(numpy.asarray(source.offset_map[:-1]), len(source.char_pages) - 1)
+    pages = numpy.asarray(source.char_pages)[raw]
+    bounds = _runs(pages, 0)
+    return [[a, b, int(pages[a])] for a, b in zip(bounds, bounds[1:])]
 
 
 def _entities(source: "SourceDoc", doc: "Doc") -> list[dict[str, Any]]:

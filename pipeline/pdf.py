@@ -58,6 +58,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from operator import itemgetter
 from pathlib import Path
 
 from pipeline.document import Cell, Table
@@ -68,6 +69,8 @@ log = logging.getLogger(__name__)
 BBox = tuple[float, float, float, float]
 # text, x0, top, x1, bottom, size
 Char = tuple[str, float, float, float, float, float]
+# C-level accessors of Char fields for map/sort over many characters
+_X0, _TOP, _X1, _BOTTOM, _SIZE = (itemgetter(i) for i in range(1, 6))
 
 ENGINES = ("pdfplumber", "pypdfium2")
 WORD_GAP = 0.12
@@ -318,19 +321,22 @@ def _pdfium_chars(textpage: object, height: float) -> list[Char]:
                 continue
             ch = "-"
         get_box(raw, k, rect_ref)
+        bottom = rect.bottom  # each ctypes field read costs a lookup: read once
         # rotated text (margin watermarks, axis labels) is left out, as for pdfplumber; a glyph on the
         # baseline of the one before it continues an upright line and needs no query
-        if rect.bottom != prev_bottom and lo_angle < get_angle(raw, k) % (2 * math.pi) < hi_angle:
+        if bottom != prev_bottom and lo_angle < get_angle(raw, k) % (2 * math.pi) < hi_angle:
             continue
-        prev_bottom = rect.bottom
-        left, right, top = rect.left, rect.right, height - rect.top
-        if prev_box is not None and prev_box == (left, right, top):
+        prev_bottom = bottom
+        left, right, rtop = rect.left, rect.right, rect.top
+        box = (left, right, rtop)
+        if box == prev_box:
             # a ligature glyph expanded to several characters with one box
             prev = chars[-1]
             chars[-1] = (prev[0] + ch, *prev[1:])
             continue
-        prev_box = (left, right, top)
-        chars.append((ch, left, top, right, height - rect.bottom, max(0.1, rect.top - rect.bottom)))
+        prev_box = box
+        size = rtop - bottom
+        chars.append((ch, left, height - rtop, right, height - bottom, size if size > 0.1 else 0.1))
     return chars
 
 
@@ -346,7 +352,7 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
     gap over ``SPACED_WORD_GAP`` em also breaks: letter-spaced justified
     lines), else at gaps over ``WORD_GAP`` em.
     """
-    items = sorted((c for c in chars if c[0]), key=lambda c: (c[4], c[1]))
+    items = sorted((c for c in chars if c[0]), key=itemgetter(4, 1))
     bands: list[list[Char]] = []
     base = -math.inf
     current: list[list[Char]] = []  # bands on the current baseline, one per font size
@@ -369,7 +375,7 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
     bands = [b for b in _merge_script_bands(bands) if any(not c[0].isspace() for c in b)]
     out: list[Segment] = []
     for band in bands:
-        band.sort(key=lambda c: c[1])
+        band.sort(key=itemgetter(1))
         n_spaces = sum(1 for c in band if c[0].isspace())
         explicit = n_spaces >= 0.05 * (len(band) - n_spaces)
         words: list[list[Char]] = []
@@ -412,9 +418,7 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
 
 def _mode_size(chars: Sequence[Char]) -> float:
     """The most common font size (to 0.1 pt) of some characters."""
-    counts: dict[float, int] = {}
-    for c in chars:
-        counts[c[5]] = counts.get(c[5], 0) + 1
+    counts = Counter(map(_SIZE, chars))
     if len(counts) == 1:
         return round(next(iter(counts)), 1)
     rounded: dict[float, int] = {}
@@ -426,7 +430,7 @@ def _mode_size(chars: Sequence[Char]) -> float:
 
 def _extent(chars: Sequence[Char]) -> tuple[float, float, float, float]:
     """The bounding box ``(x0, top, x1, bottom)`` of some characters."""
-    return (min(c[1] for c in chars), min(c[2] for c in chars), max(c[3] for c in chars), max(c[4] for c in chars))
+    return (min(map(_X0, chars)), min(map(_TOP, chars)), max(map(_X1, chars)), max(map(_BOTTOM, chars)))
 
 
 def _overlap(a: Sequence[Char], b: Sequence[Char]) -> bool:
@@ -476,7 +480,10 @@ def _merge_script_bands(bands: list[list[Char]]) -> list[list[Char]]:
 
 
 def _mark_scripts(band: list[Char], size: float) -> list[Char]:
-    """Chars with a 7th field: 1 superscript, -1 subscript, 0 on the baseline (``size``: the band's font size)."""
+    """Chars above or below the baseline get a 7th field, 1 superscript or -1 subscript; the others
+    are kept as they are (``size``: the band's font size)."""
+    if min(map(_SIZE, band)) >= 0.85 * size:  # nothing smaller than the line's text: no scripts
+        return list(band)
     main = sorted(c[4] for c in band if abs(c[5] - size) < 0.05 * size) or sorted(c[4] for c in band)
     baseline = main[len(main) // 2]
     out = []
@@ -487,7 +494,7 @@ def _mark_scripts(band: list[Char], size: float) -> list[Char]:
                 script = 1
             elif c[4] > baseline + 0.1 * size:
                 script = -1
-        out.append((*c[:6], script))
+        out.append((*c[:6], script) if script else c[:6])
     return out
 
 
@@ -785,6 +792,13 @@ class _Writer:
         self.length += len(text)
 
     def word(self, w: Sequence[Char], page: int) -> None:
+        if all(len(c) == 6 and len(c[0]) == 1 for c in w):  # plain glyphs (most words): appended at once
+            self.parts.extend([c[0] for c in w])
+            self.pages.extend([page] * len(w))
+            self.boxes.extend([c[1:5] for c in w])  # type: ignore[misc]
+            self.length += len(w)
+            self.last_page, self.last_box = page, w[-1][1:5]  # type: ignore[assignment]
+            return
         script = 0
         for c in w:
             now = c[6] if len(c) > 6 else 0

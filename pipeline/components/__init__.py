@@ -58,7 +58,8 @@ def token_texts(doc: Doc) -> list[str]:
     if not len(doc):
         return []
     text = doc_text(doc)
-    return [text[idx:idx + length] for idx, length in doc.to_array([IDX, LENGTH]).tolist()]
+    # two flat arrays: ``tolist`` of one (n, 2) array builds n small lists and costs several times more
+    return [text[idx:idx + length] for idx, length in zip(doc.to_array(IDX).tolist(), doc.to_array(LENGTH).tolist())]
 
 
 def forget_text(doc: Doc) -> None:
