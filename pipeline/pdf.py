@@ -286,6 +286,10 @@ def _pdfium_pages(path: Path, password: str | None, max_pages: int | None,
     return pages_chars, sizes, [[] for _ in pages_chars]
 
 
+# line ends and padding PDFium adds, spaces (maybe generated) and its soft-hyphen markers
+_PDFIUM_SPECIAL = frozenset("\r\n\x00\uffff \ufffe\x02")
+
+
 def _pdfium_chars(textpage: object, height: float) -> list[Char]:
     """The characters of one PDFium text page (rotated and generated ones left out).
 
@@ -312,14 +316,16 @@ def _pdfium_chars(textpage: object, height: float) -> list[Char]:
     prev_box: tuple[float, float, float] | None = None
     prev_bottom = math.nan
     for k, ch in enumerate(text):
-        if ch in "\r\n\x00\uffff":
-            continue
-        if ch == " " and is_generated(raw, k) == 1:
-            continue
-        if ch in "\ufffe\x02":
-            if pdfium_c.FPDFText_IsHyphen(raw, k) != 1:
+        if ch in _PDFIUM_SPECIAL:  # one test for the common glyph; the special ones sorted out here
+            if ch in "\r\n\x00\uffff":
                 continue
-            ch = "-"
+            if ch == " ":
+                if is_generated(raw, k) == 1:
+                    continue
+            elif pdfium_c.FPDFText_IsHyphen(raw, k) != 1:
+                continue
+            else:
+                ch = "-"
         get_box(raw, k, rect_ref)
         bottom = rect.bottom  # each ctypes field read costs a lookup: read once
         # rotated text (margin watermarks, axis labels) is left out, as for pdfplumber; a glyph on the

@@ -24,14 +24,14 @@ from pipeline.units import normalize_unit
 
 NUMERIC = regex.compile(r"^[\d\s.,:/%×x^+\-–()<>=±]+$")
 FIGURE = regex.compile(r"^(?:Fig|Figure|Table|Suppl)\b", regex.I)
-_CUE_BEFORE = (r"(?:(?:treated|treatment|therapy|combined|co-treated|switched|pretreated|managed)\s+with"
+_CUE_BEFORE = (r"\b(?:(?:treated|treatment|therapy|combined|co-treated|switched|pretreated|managed)\s+with"
                r"|received|receiving|given|administered|started|initiated|added|switched\s+to"
                r"|(?:dose|doses|course|courses|infusions?|injections?)\s+of)")
 _CUE_AFTER = r"(?:was|were)\s+(?:added|given|started|administered|initiated|switched|tapered|stopped|discontinued)\b"
 BEFORE_CUE = regex.compile(rf"{_CUE_BEFORE}\s+(?:[\w-]+\s+){{0,2}}$", regex.I)
 AFTER_CUE = regex.compile(rf"^\s*{_CUE_AFTER}", regex.I)
 # either cue anywhere: what clinex_ner looks for to choose the sentences it tags
-TREATMENT_CUE = regex.compile(rf"{_CUE_BEFORE}|{_CUE_AFTER}", regex.I)
+TREATMENT_CUE = regex.compile(rf"{_CUE_BEFORE}|\b{_CUE_AFTER}", regex.I)
 CONTEXT_BEFORE = 60  # characters before an entity searched for a cue
 CONTEXT_AFTER = 40
 CODE_LIKE = regex.compile(r"^(?:[A-Za-z]{1,2}\d{3,}|(?:CD|IL|HLA|TNF|IFN)[\W\d])", regex.I)
