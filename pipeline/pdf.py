@@ -58,6 +58,7 @@ from bisect import bisect_left, bisect_right
 from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from functools import cached_property
 from operator import itemgetter
 from pathlib import Path
 
@@ -70,7 +71,8 @@ BBox = tuple[float, float, float, float]
 # text, x0, top, x1, bottom, size
 Char = tuple[str, float, float, float, float, float]
 # C-level accessors of Char fields for map/sort over many characters
-_X0, _TOP, _X1, _BOTTOM, _SIZE = (itemgetter(i) for i in range(1, 6))
+_TEXT, _X0, _TOP, _X1, _BOTTOM, _SIZE = (itemgetter(i) for i in range(6))
+_BOX = itemgetter(1, 2, 3, 4)
 
 ENGINES = ("pdfplumber", "pypdfium2")
 WORD_GAP = 0.12
@@ -108,9 +110,9 @@ class Segment:
             self.x0, self.top, self.x1, self.bottom = _extent(chars)
             self.size = _mode_size(chars)
 
-    @property
+    @cached_property
     def text(self) -> str:
-        return " ".join("".join(c[0] for c in w) for w in self.words)
+        return " ".join("".join(map(_TEXT, w)) for w in self.words)
 
 
 @dataclass
@@ -358,7 +360,9 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
     gap over ``SPACED_WORD_GAP`` em also breaks: letter-spaced justified
     lines), else at gaps over ``WORD_GAP`` em.
     """
-    items = sorted((c for c in chars if c[0]), key=itemgetter(4, 1))
+    # by baseline, then x: two stable sorts on float keys beat one on (bottom, x0) tuples
+    items = sorted((c for c in chars if c[0]), key=_X0)
+    items.sort(key=_BOTTOM)
     bands: list[list[Char]] = []
     base = -math.inf
     current: list[list[Char]] = []  # bands on the current baseline, one per font size
@@ -424,9 +428,10 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
 
 def _mode_size(chars: Sequence[Char]) -> float:
     """The most common font size (to 0.1 pt) of some characters."""
+    distinct = set(map(_SIZE, chars))
+    if len(distinct) == 1:  # the common case, without counting
+        return round(distinct.pop(), 1)
     counts = Counter(map(_SIZE, chars))
-    if len(counts) == 1:
-        return round(next(iter(counts)), 1)
     rounded: dict[float, int] = {}
     for size, n in counts.items():
         key = round(size, 1)
@@ -453,6 +458,9 @@ def _overlap(a: Sequence[Char], b: Sequence[Char]) -> bool:
     return True
 
 
+_NEIGHBOURS = (-1, 1, -2, 2, -3, 3, -4, 4, -5, 5, -6, 6)
+
+
 def _merge_script_bands(bands: list[list[Char]]) -> list[list[Char]]:
     """Fold bands of smaller raised/lowered glyphs (superscripts, subscripts) into the line they sit on.
 
@@ -463,13 +471,14 @@ def _merge_script_bands(bands: list[list[Char]]) -> list[list[Char]]:
     sizes = [_mode_size(b) for b in bands]
     merged_into: dict[int, int] = {}
     for i, band in enumerate(bands):
-        visible = [c for c in band if not c[0].isspace()]
+        # nearest bands first, the one above before the one below; most bands have no larger neighbour
+        hosts = [i + d for d in _NEIGHBOURS if 0 <= i + d < len(bands) and i + d not in merged_into
+                 and sizes[i] < 0.85 * sizes[i + d]]
+        visible = [c for c in band if not c[0].isspace()] if hosts else None
         if not visible:
             continue
-        x0, x1 = min(c[1] for c in visible), max(c[3] for c in visible)
-        for j in sorted(range(max(0, i - 6), min(len(bands), i + 7)), key=lambda j: abs(j - i)):
-            if j == i or j in merged_into or sizes[i] >= 0.85 * sizes[j]:
-                continue
+        x0, x1 = min(map(_X0, visible)), max(map(_X1, visible))
+        for j in hosts:
             host = bands[j]
             em = sizes[j]
             near = any(c[3] >= x0 - em and c[1] <= x1 + em for c in host if not c[0].isspace())
@@ -798,12 +807,14 @@ class _Writer:
         self.length += len(text)
 
     def word(self, w: Sequence[Char], page: int) -> None:
-        if all(len(c) == 6 and len(c[0]) == 1 for c in w):  # plain glyphs (most words): appended at once
-            self.parts.extend([c[0] for c in w])
-            self.pages.extend([page] * len(w))
-            self.boxes.extend([c[1:5] for c in w])  # type: ignore[misc]
-            self.length += len(w)
-            self.last_page, self.last_box = page, w[-1][1:5]  # type: ignore[assignment]
+        n = len(w)
+        # plain glyphs (most words: one character each, no script mark) are appended at once
+        if max(map(len, w)) == 6 and sum(map(len, map(_TEXT, w))) == n:
+            self.parts.extend(map(_TEXT, w))
+            self.pages.extend([page] * n)
+            self.boxes.extend(map(_BOX, w))
+            self.length += n
+            self.last_page, self.last_box = page, _BOX(w[-1])
             return
         script = 0
         for c in w:
@@ -887,7 +898,7 @@ def layout_text(pages: list[list[Segment]], sizes: list[tuple[float, float]]
                 ) -> tuple[str, list[int], list[BBox | None], list[Table]]:
     """Raw text in reading order with per-character pages and boxes, and tables with raw offsets."""
     vocabulary = {
-        "".join(c[0] for c in w).lower().strip(".,;:()[]")
+        "".join(map(_TEXT, w)).lower().strip(".,;:()[]")
         for segs in pages for s in segs for w in s.words
     }
     ordered: list[Segment] = []
