@@ -113,9 +113,8 @@ def sentence_starts(words: list[str]) -> list[bool]:
         cur = words[i]
         if cur.isspace():
             continue
-        between = "".join(words[prev_i + 1:i])
         prev = words[prev_i]
-        if "\n\n" in between or prev.isspace():
+        if prev.isspace() or i > prev_i + 1 and "\n\n" in "".join(words[prev_i + 1:i]):
             starts[i] = True
         elif _ends_sentence(prev, words[prev_i - 1] if prev_i > 0 else ""):
             first = cur[:1]
@@ -130,7 +129,7 @@ def clinex_sentences(doc: Doc) -> Doc:
     # one array write: setting token.is_sent_start per token re-checks the whole doc each time
     starts = sentence_starts(token_texts(doc))
     if starts:
-        values = numpy.array([[1 if s else -1] for s in starts], dtype="int64").astype("uint64")
+        values = numpy.where(numpy.array(starts, dtype=bool), 1, -1).astype("int64").astype("uint64").reshape(-1, 1)
         doc.from_array([SENT_START], values)  # spaCy reads the uint64 back as the signed -1/1
     return doc
 
