@@ -59,6 +59,7 @@ from collections import Counter
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import cached_property
+from itertools import chain
 from operator import itemgetter
 from pathlib import Path
 
@@ -89,6 +90,7 @@ MAX_SCRIPT_RUN = 8  # citation markers and signs are short; a longer small run i
 _CAPTION_RE = re.compile(r"^(?:Fig(?:ure)?s?\.?|Table|Supplementary (?:Fig(?:ure)?\.?|Table))\s+S?\d+[A-Za-z]?\b")
 _PAGE_NUMBER_RE = re.compile(r"^(?:page\s+)?\d{1,4}(?:\s*(?:of|/)\s*\d{1,4})?$", re.IGNORECASE)
 _HYPHENS = "-\u00ad\u2010\u2011"
+_CAPTION_INITIALS = frozenset("FTS")  # the letters _CAPTION_RE can start with
 
 
 @dataclass
@@ -113,6 +115,16 @@ class Segment:
     @cached_property
     def text(self) -> str:
         return " ".join("".join(map(_TEXT, w)) for w in self.words)
+
+    @cached_property
+    def last_word(self) -> str:
+        """The text of the last word (what ``text`` ends with)."""
+        return "".join(map(_TEXT, self.words[-1])) if self.words else ""
+
+    def is_caption(self) -> bool:
+        """Whether the line starts like a caption ("Figure 2", "Table 1"); the first glyph is checked
+        first, sparing the whole line's text for most lines."""
+        return bool(self.words) and self.words[0][0][0][:1] in _CAPTION_INITIALS and bool(_CAPTION_RE.match(self.text))
 
 
 @dataclass
@@ -366,10 +378,14 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
     bands: list[list[Char]] = []
     base = -math.inf
     current: list[list[Char]] = []  # bands on the current baseline, one per font size
+    last_size, last_host = math.nan, None
     for c in items:
         size = c[5]
         if c[4] - base > BASELINE_TOL * (size if size > 1.0 else 1.0):
-            base, current = c[4], []
+            base, current, last_size = c[4], [], math.nan
+        elif size == last_size:  # same baseline, same size as the glyph before: the same band
+            last_host.append(c)  # type: ignore[union-attr]
+            continue
         host = None
         for b in current:
             other = b[0][5]
@@ -382,6 +398,7 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
             bands.append(host)
         else:
             host.append(c)
+        last_size, last_host = size, host
     bands = [b for b in _merge_script_bands(bands) if any(not c[0].isspace() for c in b)]
     out: list[Segment] = []
     for band in bands:
@@ -523,7 +540,7 @@ def _margin_key(seg: Segment, height: float) -> tuple[str, str] | None:
         where = "bottom"
     else:
         return None
-    if _CAPTION_RE.match(seg.text):
+    if seg.is_caption():
         return None  # "Table 2" at the top of several pages is a float, not a running head
     return where, re.sub(r"\d+", "#", seg.text.lower()).strip()
 
@@ -705,20 +722,20 @@ def starts_block(prev: Segment, s: Segment) -> bool:
     """Whether segment ``s`` starts a new paragraph after ``prev`` (see the module docstring)."""
     if s.table is not None or prev.table is not None:
         return True
-    if abs(s.size - prev.size) > 0.15 * max(s.size, prev.size) or _CAPTION_RE.match(s.text):
+    if abs(s.size - prev.size) > 0.15 * max(s.size, prev.size) or s.is_caption():
         return True
     first = s.words[0][0][0]
     if s.page != prev.page or s.top < prev.top - 0.5 * s.size:
         # the next column or page: a sentence left open goes on, in the same type (not from a caption)
         if abs(s.size - prev.size) > 0.05 * max(s.size, prev.size):
             return True
-        return _ends_sentence(prev.text) or not (first.islower() or prev.text.rstrip().endswith((",", "-")))
+        return _ends_sentence(prev.last_word) or not (first.islower() or prev.last_word.endswith((",", "-")))
     size = max(s.size, prev.size)
     if s.top - prev.bottom > 0.6 * size or abs(s.x0 - prev.x0) > 3 * size:
         return True
     if prev.x1 < s.x1 - 5 * size and first.isupper():
         return True  # a short line (heading or paragraph end) before a capitalised line
-    return s.x0 - prev.x0 > 0.7 * size and _ends_sentence(prev.text)  # an indented first line
+    return s.x0 - prev.x0 > 0.7 * size and _ends_sentence(prev.last_word)  # an indented first line
 
 
 def defer_floats(blocks: list[list[Segment]], *, max_floats: int = 40) -> list[list[Segment]]:
@@ -757,7 +774,7 @@ def defer_floats(blocks: list[list[Segment]], *, max_floats: int = 40) -> list[l
 def _runs_on(block: list[Segment]) -> bool:
     """Whether a text paragraph ends mid-sentence on a full line (a heading or title does not)."""
     last = block[-1]
-    if block[0].table is not None or len(block) < 2 or _ends_sentence(last.text):
+    if block[0].table is not None or len(block) < 2 or _ends_sentence(last.last_word):
         return False
     return last.x1 >= max(s.x1 for s in block) - 2 * last.size
 
@@ -767,7 +784,7 @@ def _is_float(block: list[Segment], last: Segment) -> bool:
     first = block[0]
     if first.page != last.page or first.top <= last.top:
         return False  # floats at the top of the next column or page are read before the text there
-    return first.table is not None or bool(_CAPTION_RE.match(first.text)) or first.size < 0.95 * last.size
+    return first.table is not None or first.is_caption() or first.size < 0.95 * last.size
 
 
 def _ends_sentence(text: str) -> bool:
@@ -849,10 +866,27 @@ def dehyphenate(prefix: str, nxt: str, vocabulary: set[str]) -> str | None:
 
 
 def _write_segment_words(writer: _Writer, seg: Segment) -> None:
-    for k, w in enumerate(seg.words):
+    """The words of a line, one space between them (the space takes the box of the glyph before it)."""
+    words, page = seg.words, seg.page
+    flat = list(chain.from_iterable(words))
+    if flat and max(map(len, flat)) == 6 and sum(map(len, map(_TEXT, flat))) == len(flat):
+        # plain glyphs only (most lines): the lists grow a word at a time, without per-glyph calls
+        parts, boxes = writer.parts, writer.boxes
+        for k, w in enumerate(words):
+            if k:
+                parts.append(" ")
+                boxes.append(boxes[-1])
+            parts.extend(map(_TEXT, w))
+            boxes.extend(map(_BOX, w))
+        n = len(flat) + len(words) - 1
+        writer.pages.extend([page] * n)
+        writer.length += n
+        writer.last_page, writer.last_box = page, boxes[-1]
+        return
+    for k, w in enumerate(words):
         if k:
             writer.synthetic(" ")
-        writer.word(w, seg.page)
+        writer.word(w, page)
 
 
 def _words_text(words: Sequence[Sequence[Char]]) -> str:
@@ -951,7 +985,7 @@ def _attach_tables(segs: list[Segment], blocks: list[TableBlock], page: int) -> 
 
 
 def _caption_near(segs: Sequence[Segment], bbox: BBox) -> str | None:
-    above = [s for s in segs if s.bottom <= bbox[1] + 2 and bbox[1] - s.bottom < 80 and _CAPTION_RE.match(s.text)
+    above = [s for s in segs if s.bottom <= bbox[1] + 2 and bbox[1] - s.bottom < 80 and s.is_caption()
              and s.x0 < bbox[2] and s.x1 > bbox[0]]
     if not above:
         return None
