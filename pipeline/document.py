@@ -3,16 +3,13 @@
 ``SourceDoc.text`` is the normalized text; every offset elsewhere in clinex
 indexes it. ``offset_map`` holds, for each normalized character, the index of
 the raw character it came from (length ``len(text) + 1``), and, for PDFs,
-``char_pages`` / ``char_boxes`` give the page (1-based) and box of each raw
-character.
+``char_pages`` / ``char_glyphs`` give the page (1-based) and glyph of each raw
+character (``pipeline.pdf.Char``: text, then the box ``x0, top, x1, bottom``, then size).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
-
-BBox = tuple[float, float, float, float]
-
 
 @dataclass(frozen=True)
 class Cell:
@@ -64,7 +61,7 @@ class SourceDoc:
     encoding: str | None = None
     pdf_engine: str | None = None
     char_pages: list[int] | None = None
-    char_boxes: list[BBox] | None = None
+    char_glyphs: list[tuple[Any, ...] | None] | None = None
     tables: list[Table] = field(default_factory=list)
     warnings: list[str] = field(default_factory=list)
     meta: dict[str, Any] = field(default_factory=dict)
@@ -85,11 +82,11 @@ class SourceDoc:
             return None, None
         raw_start, raw_end = self.raw_span(start, end)
         page = self.char_pages[raw_start]
-        if self.char_boxes is None:
+        if self.char_glyphs is None:
             return page, None
-        boxes = [self.char_boxes[i] for i in range(raw_start, raw_end)
-                 if self.char_pages[i] == page and self.char_boxes[i] is not None]
-        if not boxes:
+        glyphs = [self.char_glyphs[i] for i in range(raw_start, raw_end)
+                  if self.char_pages[i] == page and self.char_glyphs[i] is not None]
+        if not glyphs:
             return page, None
-        return page, [round(min(b[0] for b in boxes), 2), round(min(b[1] for b in boxes), 2),
-                      round(max(b[2] for b in boxes), 2), round(max(b[3] for b in boxes), 2)]
+        return page, [round(min(g[1] for g in glyphs), 2), round(min(g[2] for g in glyphs), 2),
+                      round(max(g[3] for g in glyphs), 2), round(max(g[4] for g in glyphs), 2)]

@@ -225,7 +225,7 @@ def _read_pdf(path: Path, data: bytes, *, doc_id: str, engine: str, password: st
     from pipeline.pdf import extract_pdf
 
     warnings: list[str] = []
-    raw, char_pages, char_boxes, pages, tables = extract_pdf(path, engine=engine, password=password,
+    raw, char_pages, char_glyphs, pages, tables = extract_pdf(path, engine=engine, password=password,
                                                              max_pages=max_pages, warnings=warnings)
     text, offset_map = normalize(raw)
     if not text:
@@ -233,5 +233,5 @@ def _read_pdf(path: Path, data: bytes, *, doc_id: str, engine: str, password: st
     mapped = [remap_table(t, offset_map, text) for t in tables]
     return SourceDoc(id=doc_id, source_path=str(path), sha256=sha256_bytes(data), format="pdf", raw_text=raw,
                      text=text, offset_map=offset_map, pages=pages, title=find_title("", text, offset_map),
-                     encoding=None, pdf_engine=engine, char_pages=char_pages, char_boxes=char_boxes,
+                     encoding=None, pdf_engine=engine, char_pages=char_pages, char_glyphs=char_glyphs,
                      tables=mapped, warnings=warnings)

@@ -1,10 +1,10 @@
 """PDF text with reading order and per-character provenance, from two engines behind one interface.
 
 ``extract_pdf(path, engine=..., password=..., max_pages=...)`` returns
-``(raw_text, char_pages, char_boxes, pages, tables)``: the text in reading
-order, the page (1-based) and box ``(x0, top, x1, bottom)`` (points, origin at
-the top-left) of every character of it (synthetic spaces and newlines take the
-box of the character before them), the number of pages read, and the tables
+``(raw_text, char_pages, char_glyphs, pages, tables)``: the text in reading
+order, the page (1-based) and glyph of every character of it (a ``Char``
+tuple whose fields 1-4 are its box ``(x0, top, x1, bottom)``, points, origin at
+the top-left; synthetic spaces and newlines take the glyph before them), the number of pages read, and the tables
 found (``pipeline.document.Table`` with offsets into ``raw_text``).
 
 The engines only differ in how they get characters: ``pdfplumber`` (the
@@ -73,7 +73,6 @@ BBox = tuple[float, float, float, float]
 Char = tuple[str, float, float, float, float, float]
 # C-level accessors of Char fields for map/sort over many characters
 _TEXT, _X0, _TOP, _X1, _BOTTOM, _SIZE = (itemgetter(i) for i in range(6))
-_BOX = itemgetter(1, 2, 3, 4)
 
 ENGINES = ("pdfplumber", "pypdfium2")
 WORD_GAP = 0.12
@@ -792,35 +791,34 @@ def _ends_sentence(text: str) -> bool:
 
 
 class _Writer:
-    """Accumulates raw text with a page and box per character."""
+    """Accumulates raw text with a page and glyph per character."""
 
     def __init__(self) -> None:
         self.parts: list[str] = []
         self.pages: list[int] = []
-        self.boxes: list[BBox | None] = []
+        self.glyphs: list[Char | None] = []  # the glyph each character came from (its box: [1:5])
         self.length = 0
         self.last_page = 1
-        self.last_box: BBox | None = None
+        self.last_glyph: Char | None = None
 
     def char(self, c: Char, page: int) -> None:
-        box = c[1:5]
         text = c[0]
         if len(text) == 1:
             self.parts.append(text)
             self.pages.append(page)
-            self.boxes.append(box)  # type: ignore[arg-type]
+            self.glyphs.append(c)
         else:  # ligature glyphs may carry several characters
             self.parts.extend(text)
             self.pages.extend([page] * len(text))
-            self.boxes.extend([box] * len(text))  # type: ignore[list-item]
+            self.glyphs.extend([c] * len(text))
         self.length += len(text)
-        self.last_page, self.last_box = page, box  # type: ignore[assignment]
+        self.last_page, self.last_glyph = page, c
 
     def synthetic(self, text: str) -> None:
         for ch in text:
             self.parts.append(ch)
             self.pages.append(self.last_page)
-            self.boxes.append(self.last_box)
+            self.glyphs.append(self.last_glyph)
         self.length += len(text)
 
     def word(self, w: Sequence[Char], page: int) -> None:
@@ -829,9 +827,9 @@ class _Writer:
         if max(map(len, w)) == 6 and sum(map(len, map(_TEXT, w))) == n:
             self.parts.extend(map(_TEXT, w))
             self.pages.extend([page] * n)
-            self.boxes.extend(map(_BOX, w))
+            self.glyphs.extend(w)
             self.length += n
-            self.last_page, self.last_box = page, _BOX(w[-1])
+            self.last_page, self.last_glyph = page, w[-1]
             return
         script = 0
         for c in w:
@@ -871,17 +869,17 @@ def _write_segment_words(writer: _Writer, seg: Segment) -> None:
     flat = list(chain.from_iterable(words))
     if flat and max(map(len, flat)) == 6 and sum(map(len, map(_TEXT, flat))) == len(flat):
         # plain glyphs only (most lines): the lists grow a word at a time, without per-glyph calls
-        parts, boxes = writer.parts, writer.boxes
+        parts, glyphs = writer.parts, writer.glyphs
         for k, w in enumerate(words):
             if k:
                 parts.append(" ")
-                boxes.append(boxes[-1])
+                glyphs.append(glyphs[-1])
             parts.extend(map(_TEXT, w))
-            boxes.extend(map(_BOX, w))
+            glyphs.extend(w)
         n = len(flat) + len(words) - 1
         writer.pages.extend([page] * n)
         writer.length += n
-        writer.last_page, writer.last_box = page, boxes[-1]
+        writer.last_page, writer.last_glyph = page, glyphs[-1]
         return
     for k, w in enumerate(words):
         if k:
@@ -929,8 +927,8 @@ def _write_table(writer: _Writer, seg: Segment, tables: list[Table], page_height
 
 
 def layout_text(pages: list[list[Segment]], sizes: list[tuple[float, float]]
-                ) -> tuple[str, list[int], list[BBox | None], list[Table]]:
-    """Raw text in reading order with per-character pages and boxes, and tables with raw offsets."""
+                ) -> tuple[str, list[int], list[Char | None], list[Table]]:
+    """Raw text in reading order with per-character pages and glyphs (boxes), and tables with raw offsets."""
     vocabulary = {
         "".join(map(_TEXT, w)).lower().strip(".,;:()[]")
         for segs in pages for s in segs for w in s.words
@@ -955,12 +953,12 @@ def layout_text(pages: list[list[Segment]], sizes: list[tuple[float, float]]
                     # drop the line-end hyphen just written
                     writer.parts.pop()
                     writer.pages.pop()
-                    writer.boxes.pop()
+                    writer.glyphs.pop()
                     writer.length -= 1
                 elif how is None:
                     writer.synthetic(" ")
             _write_segment_words(writer, seg)
-    return "".join(writer.parts), writer.pages, writer.boxes, tables
+    return "".join(writer.parts), writer.pages, writer.glyphs, tables
 
 
 def _attach_tables(segs: list[Segment], blocks: list[TableBlock], page: int) -> list[Segment]:
@@ -994,7 +992,7 @@ def _caption_near(segs: Sequence[Segment], bbox: BBox) -> str | None:
 
 def extract_pdf(path: str | Path, *, engine: str = "pdfplumber", password: str | None = None,
                 max_pages: int | None = None, warnings: list[str] | None = None
-                ) -> tuple[str, list[int], list[BBox | None], int, list[Table]]:
+                ) -> tuple[str, list[int], list[Char | None], int, list[Table]]:
     """Text in reading order with page/box provenance, page count and tables (see module docstring).
 
     ``warnings``, when given, collects messages for the document (page cap,
@@ -1014,5 +1012,5 @@ def extract_pdf(path: str | Path, *, engine: str = "pdfplumber", password: str |
         notes.append(f"{empty} of {len(pages_chars)} pages have no text layer (scanned?)")
     pages = [_attach_tables(_segments(chars, i + 1), table_blocks[i], i + 1) for i, chars in enumerate(pages_chars)]
     remove_running_lines(pages, [h for _w, h in sizes])
-    text, char_pages, char_boxes, tables = layout_text(pages, sizes)
-    return text, char_pages, char_boxes, len(pages_chars), tables
+    text, char_pages, char_glyphs, tables = layout_text(pages, sizes)
+    return text, char_pages, char_glyphs, len(pages_chars), tables

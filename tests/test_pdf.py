@@ -164,7 +164,7 @@ def test_words_not_glued(name: str, engine: str) -> None:
 def test_provenance_page_and_box(engine: str) -> None:
     doc = _doc("jtmo2010_datta_dvt_prophylaxis_trauma_review.pdf", engine)
     assert doc.pages == 4 and doc.format == "pdf" and doc.pdf_engine == engine
-    assert len(doc.char_pages) == len(doc.raw_text) == len(doc.char_boxes)
+    assert len(doc.char_pages) == len(doc.raw_text) == len(doc.char_glyphs)
     i = doc.text.index("Multisystem traumatic injury")
     page, box = doc.locate(i, i + len("Multisystem traumatic injury"))
     assert page == 1
