@@ -181,6 +181,7 @@ def _library_map() -> dict[str, tuple[str, str | None]]:
     return mapping
 
 
+HEAD_CHARS = 8
 _NEEDS_KEY = re.compile(r"\s\s|\n|\s[-/]|[-/]\s|[\u2010-\u2015\u2212μ]")
 
 
@@ -218,6 +219,8 @@ class TermIndex:
             head = k[:4]
             if len(k) > self.prefixes.get(head, 0):
                 self.prefixes[head] = len(k)
+        # first HEAD_CHARS characters of the keys at least that long: a second, finer filter
+        self.long_heads = {k[:HEAD_CHARS] for k in list(folded) + [e.lower() for e in self.exact] if len(k) >= HEAD_CHARS}
         longest = max((len(k.split()) + k.count("-") + k.count("/") for k in list(folded) + list(self.exact)), default=1)
         self.max_tokens = min(max_tokens, longest + 3)
 
@@ -237,7 +240,7 @@ class TermIndex:
             ends = (arr[:, 0] + arr[:, 1]).tolist()
         else:
             starts, ends = [], []
-        folded, exact, prefixes = self.folded, self.exact, self.prefixes
+        folded, exact, prefixes, long_heads = self.folded, self.exact, self.prefixes, self.long_heads
         # tokens where a key may start: their first four characters (or the whole shorter token) head a key
         heads = [i for i, (start, end) in enumerate(zip(starts, ends))
                  if lower[start:start + 4] in prefixes or (end - start < 4 and lower[start:end] in prefixes)]
@@ -252,6 +255,10 @@ class TermIndex:
             if max_chars is None:  # a token shorter than four characters
                 max_chars = prefixes[lower[start:ends[i]]]
             max_chars += 4  # slack for spacing the key normalizes away
+            if max_chars >= HEAD_CHARS and lower[start:start + HEAD_CHARS] not in long_heads:
+                k = bisect_left(odd, start)
+                if k == len(odd) or odd[k] >= start + HEAD_CHARS:  # the head needs no normalizing
+                    max_chars = HEAD_CHARS - 1  # no key this long starts so: only shorter ones can match
             best: tuple[int, Any] | None = None
             for j in range(i, min(n, i + self.max_tokens)):
                 end = ends[j]
