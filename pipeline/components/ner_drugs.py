@@ -24,7 +24,8 @@ from pipeline.units import normalize_unit
 
 NUMERIC = regex.compile(r"^[\d\s.,:/%×x^+\-–()<>=±]+$")
 FIGURE = regex.compile(r"^(?:Fig|Figure|Table|Suppl)\b", regex.I)
-_CUE_BEFORE = (r"\b(?:(?:treated|treatment|therapy|combined|co-treated|switched|pretreated|managed)\s+with"
+# a cue starts a word, perhaps after a verbal prefix ("pretreatment with", "restarted", "an overdose of")
+_CUE_BEFORE = (r"\b(?:pre|re|co|over)?-?(?:(?:treated|treatment|therapy|combined|switched|managed)\s+with"
                r"|received|receiving|given|administered|started|initiated|added|switched\s+to"
                r"|(?:dose|doses|course|courses|infusions?|injections?)\s+of)")
 _CUE_AFTER = r"(?:was|were)\s+(?:added|given|started|administered|initiated|switched|tapered|stopped|discontinued)\b"
