@@ -17,7 +17,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from pathlib import Path
 from typing import Any
 
@@ -331,3 +331,29 @@ def format_bench(result: dict[str, Any]) -> str:
     out.insert(0, f"clinex bench: {c['text_documents']} text docs ({c['words']:,} words), {c['pdf_documents']} PDFs; "
                   f"Python {m['python']}, {m['cpus']} CPUs{' (quick)' if result.get('quick') else ''}")
     return "\n".join(out)
+
+
+# ------------------------------------------------------------- NER scope
+
+
+def ner_scope_agreement(texts: Iterable[str], *, ner_model: str = "default") -> dict[str, int]:
+    """DRUG spans over ``texts`` with the NER tagging every sentence (``scope="all"``) and only the
+    sentences near a treatment cue (the default): how many each finds, and how many only one finds."""
+    from pipeline.nlp import build_nlp
+
+    runs = {scope: build_nlp(ner_model=ner_model) for scope in ("all", "treatment")}
+    runs["all"].get_pipe("clinex_ner").scope = "all"
+    counts = {"documents": 0, "drug_spans_all": 0, "drug_spans_treatment": 0, "only_all": 0, "only_treatment": 0,
+              "documents_differing": 0}
+    for text in texts:
+        found = {}
+        for scope, nlp in runs.items():
+            doc = nlp(text)
+            found[scope] = {(s.start_char, s.end_char) for s in doc.spans["clinex"] if s.label_ == "DRUG"}
+        counts["documents"] += 1
+        counts["drug_spans_all"] += len(found["all"])
+        counts["drug_spans_treatment"] += len(found["treatment"])
+        counts["only_all"] += len(found["all"] - found["treatment"])
+        counts["only_treatment"] += len(found["treatment"] - found["all"])
+        counts["documents_differing"] += found["all"] != found["treatment"]
+    return counts

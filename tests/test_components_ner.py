@@ -98,3 +98,36 @@ def test_components_ner_chunked_equals_whole():
                         len(doc._.clinex_measurements)))
     assert len(ents[1]) > 20 and len(ents[0] ^ ents[1]) <= len(ents[1]) // 50
     assert results[0] == results[1]
+
+
+# invented agents the drug lexicon and the INN stems do not know: only the NER finds them
+UNLISTED = ("A 41-year-old woman with refractory lupus nephritis was treated with Zemblix 200 mg daily. After 2 weeks, "
+            "Vexorin was added. Her ESR fell from 60 to 20 mm/h at week 12. Pretreatment with Korvanta had failed, and "
+            "an earlier overdose of Plimorex was reported. She later received\nTaldrix infusions.")
+
+
+def test_components_ner_treatment_scope_finds_the_drugs_full_tagging_finds():
+    """Tagging only the sentences near a treatment cue loses no DRUG span that tagging every sentence
+    finds (clinex_ner_drugs keeps no NER entity elsewhere), on the shipped documents and fixtures and on
+    a paragraph whose agents only the NER knows."""
+    from pipeline.bench import ner_scope_agreement
+
+    root = Path(__file__).parent
+    paths = (sorted(CORPUS.glob("*.txt")) + sorted((root / "fixtures" / "generalization").glob("*.txt"))
+             + sorted((root / "fixtures" / "generalization").glob("*.md")) + sorted((root / "fixtures" / "text").glob("*.txt")))
+    texts = [normalize(p.read_text(encoding="utf-8"))[0] for p in paths] + [UNLISTED]
+    counts = ner_scope_agreement(texts)
+    assert counts["documents"] == len(paths) + 1 >= 8 and counts["drug_spans_all"] > 50
+    assert counts["only_all"] == 0
+    assert ner_scope_agreement([UNLISTED])["drug_spans_treatment"] == 5
+
+
+def test_components_ner_without_cues_tags_nothing(monkeypatch):
+    """The check above can fail: with no sentence chosen, the NER's drugs are lost."""
+    import regex
+
+    import pipeline.components.ner
+    from pipeline.bench import ner_scope_agreement
+
+    monkeypatch.setattr(pipeline.components.ner, "TREATMENT_CUE", regex.compile(r"(?!x)x"))
+    assert ner_scope_agreement([UNLISTED])["only_all"] == 5
