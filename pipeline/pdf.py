@@ -45,8 +45,9 @@ such entries are repaired from the encoding, as PDFium does. The PDFium path
 is tuned for speed (one ``get_text_range`` per page, per-character queries only
 for boxes, spaces, hyphens and the angle at a baseline change).
 
-Tables (pdfplumber engine only): ``page.find_tables()`` on pages with ruling
-lines; a table's characters are taken out of the flow and written as one line
+Tables: pdfplumber's table finder on pages with ruling lines, fed with
+pdfplumber's own edges or, for the PDFium engine, with the straight
+horizontal and vertical segments of the page's path objects; a table's characters are taken out of the flow and written as one line
 per row with cells separated by `` | ``, so cell offsets index the text.
 """
 from __future__ import annotations
@@ -62,6 +63,7 @@ from functools import cached_property
 from itertools import chain
 from operator import itemgetter
 from pathlib import Path
+from typing import Any
 
 from pipeline.document import Cell, Table
 from pipeline.errors import EncryptedPDFError, NoTextLayerError, PDFError
@@ -183,7 +185,7 @@ def _plumber_pages(path: Path, password: str | None, max_pages: int | None,
                           float(c.get("size") or (c["bottom"] - c["top"]))) for c in page.chars if c.get("upright", True)]
                 blocks: list[TableBlock] = []
                 if len(page.edges) >= MIN_TABLE_EDGES:
-                    blocks = _plumber_tables(page, chars)
+                    blocks = _table_blocks(page.find_tables(), chars)
                 pages_chars.append(chars)
                 sizes.append((float(page.width), float(page.height)))
                 tables.append(blocks)
@@ -245,9 +247,10 @@ def _is_password_error(e: BaseException) -> bool:
     return any(type(x).__name__ in ("PDFPasswordIncorrect", "PDFEncryptionError") for x in seen if x is not None)
 
 
-def _plumber_tables(page: object, chars: list[Char]) -> list[TableBlock]:
+def _table_blocks(found_tables: Iterable[Any], chars: list[Char]) -> list[TableBlock]:
+    """pdfplumber ``Table``s (cell boxes) filled with the page's characters."""
     blocks: list[TableBlock] = []
-    for found in page.find_tables():  # type: ignore[attr-defined]
+    for found in found_tables:
         rows = [r.cells for r in found.rows]
         if len(rows) < MIN_TABLE_ROWS or max(len(r) for r in rows) < 2:
             continue
@@ -284,19 +287,80 @@ def _pdfium_pages(path: Path, password: str | None, max_pages: int | None,
         raise PDFError(f"cannot parse PDF: {e}", path=path) from e
     pages_chars: list[list[Char]] = []
     sizes: list[tuple[float, float]] = []
+    tables: list[list[TableBlock]] = []
     try:
         n = _pages_to_read(len(pdf), max_pages, warnings)
         for i in range(n):
             page = pdf[i]
             width, height = page.get_size()
             textpage = page.get_textpage()
-            pages_chars.append(_pdfium_chars(textpage, float(height)))
+            chars = _pdfium_chars(textpage, float(height))
+            edges = _pdfium_edges(page, float(height))
+            pages_chars.append(chars)
             sizes.append((float(width), float(height)))
+            tables.append(_table_blocks(_find_tables(edges, float(width), float(height)), chars)
+                          if len(edges) >= MIN_TABLE_EDGES else [])
             textpage.close()
             page.close()
     finally:
         pdf.close()
-    return pages_chars, sizes, [[] for _ in pages_chars]
+    return pages_chars, sizes, tables
+
+
+def _find_tables(edges: list[dict[str, Any]], width: float, height: float) -> list[Any]:
+    """pdfplumber's table finder (default settings, as ``page.find_tables()``) on given edges."""
+    from types import SimpleNamespace
+
+    from pdfplumber.table import TableFinder
+
+    return TableFinder(SimpleNamespace(edges=edges, bbox=(0.0, 0.0, width, height))).tables  # type: ignore[arg-type]
+
+
+def _edge(x0: float, y0: float, x1: float, y1: float, height: float) -> dict[str, Any] | None:
+    """A pdfplumber edge (top-left origin) for a straight segment in PDF space, if it is horizontal or vertical."""
+    if abs(y0 - y1) < 1.0 and abs(x1 - x0) >= 1.0:
+        top = height - max(y0, y1)
+        return {"x0": min(x0, x1), "x1": max(x0, x1), "top": top, "bottom": top, "width": abs(x1 - x0),
+                "height": 0.0, "orientation": "h", "object_type": "line"}
+    if abs(x0 - x1) < 1.0 and abs(y1 - y0) >= 1.0:
+        return {"x0": x0, "x1": x0, "top": height - max(y0, y1), "bottom": height - min(y0, y1), "width": 0.0,
+                "height": abs(y1 - y0), "orientation": "v", "object_type": "line"}
+    return None
+
+
+def _pdfium_edges(page: Any, height: float) -> list[dict[str, Any]]:
+    """Horizontal and vertical line segments of the page's path objects (rules, cell borders, the
+    sides of rectangles), as pdfplumber edges. Paths inside form XObjects are not read."""
+    import ctypes
+
+    import pypdfium2.raw as pdfium_c
+
+    raw = page.raw
+    matrix, x, y = pdfium_c.FS_MATRIX(), ctypes.c_float(), ctypes.c_float()
+    x_ref, y_ref = ctypes.byref(x), ctypes.byref(y)
+    edges: list[dict[str, Any]] = []
+    for k in range(pdfium_c.FPDFPage_CountObjects(raw)):
+        obj = pdfium_c.FPDFPage_GetObject(raw, k)
+        if pdfium_c.FPDFPageObj_GetType(obj) != pdfium_c.FPDF_PAGEOBJ_PATH:
+            continue
+        pdfium_c.FPDFPageObj_GetMatrix(obj, ctypes.byref(matrix))
+        a, b, c, d, e, f = matrix.a, matrix.b, matrix.c, matrix.d, matrix.e, matrix.f
+        start = prev = None
+        for i in range(pdfium_c.FPDFPath_CountSegments(obj)):
+            seg = pdfium_c.FPDFPath_GetPathSegment(obj, i)
+            pdfium_c.FPDFPathSegment_GetPoint(seg, x_ref, y_ref)
+            point = (a * x.value + c * y.value + e, b * x.value + d * y.value + f)
+            kind = pdfium_c.FPDFPathSegment_GetType(seg)
+            if kind == pdfium_c.FPDF_SEGMENT_MOVETO:
+                start = prev = point
+                continue
+            if kind == pdfium_c.FPDF_SEGMENT_LINETO and prev is not None:
+                edges.append(_edge(*prev, *point, height))
+            prev = point
+            if pdfium_c.FPDFPathSegment_GetClose(seg) and start is not None:
+                edges.append(_edge(*prev, *start, height))
+                prev = start
+    return [edge for edge in edges if edge is not None]
 
 
 # line ends and padding PDFium adds, spaces (maybe generated) and its soft-hyphen markers

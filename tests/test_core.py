@@ -88,10 +88,11 @@ def test_text_over_a_million_characters_is_processed(tmp_path: Path) -> None:
     assert len(record["document"]["text"]) > 1_000_000 and record["measurements"]
 
 
-def test_pdf_case_series_end_to_end() -> None:
+@pytest.mark.parametrize("engine", ["pdfplumber", "pypdfium2"])
+def test_pdf_case_series_end_to_end(engine: str) -> None:
     """An invented two-patient PDF (tests/fixtures/measurements/make_case_series_pdf.py): prose values
-    and a ruled per-patient table whose caption gives the time, each value located on its page."""
-    record = extract(ROOT / "tests" / "fixtures" / "measurements" / "lupus_case_series.pdf")
+    and a ruled per-patient table whose caption gives the time, each value located on its page (both engines)."""
+    record = extract(ROOT / "tests" / "fixtures" / "measurements" / "lupus_case_series.pdf", pdf_engine=engine)
     validate_record(record)
     got = [(m["patient"], m["analyte"], m["comparator"], m["value"], m["unit"], m["timepoint"]["days"],
             m["value_span"]["text"]) for m in record["measurements"]]
