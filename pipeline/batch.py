@@ -197,12 +197,23 @@ def run_task(fn: DocFn, task: Task) -> Outcome:
 # ------------------------------------------------------------------ file helpers
 
 
-def atomic_write_text(path: Path, text: str) -> None:
-    """Write ``text`` to ``path`` via a temporary file in the same directory + ``os.replace``."""
+def _umask() -> int:
+    mask = os.umask(0)
+    os.umask(mask)
+    return mask
+
+
+FILE_MODE = 0o666 & ~_umask()  # what open() would give: mkstemp's temporaries are private (0600)
+
+
+def atomic_write_text(path: Path, text: str, *, newline: str = "\n") -> None:
+    """Write ``text`` to ``path`` via a temporary file in the same directory + ``os.replace``; the
+    file gets the permissions a plain ``open()`` would give it."""
     fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=TMP_PREFIX, suffix=".tmp")
     try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="\n") as fh:
+        with os.fdopen(fd, "w", encoding="utf-8", newline=newline) as fh:
             fh.write(text)
+            os.fchmod(fh.fileno(), FILE_MODE)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)

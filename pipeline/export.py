@@ -10,8 +10,6 @@ from __future__ import annotations
 import csv
 import io
 import json
-import os
-import tempfile
 from collections.abc import Iterable
 from pathlib import Path
 from typing import Any
@@ -62,20 +60,10 @@ def _sort_key(row: dict[str, Any]) -> tuple:
     return (str(row.get("doc_id") or ""), num, mid)
 
 
-def _atomic_write(path: Path, text: str) -> None:
-    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", suffix=".tmp", dir=path.parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8", newline="") as fh:
-            fh.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
-
-
 def write_exports(records: Iterable[dict[str, Any]], out_dir: Path) -> None:
     """Write ``out_dir/measurements.csv`` and ``out_dir/measurements.jsonl`` (atomically, deterministic order)."""
+    from pipeline.batch import atomic_write_text
+
     out_dir = Path(out_dir)
     rows = sorted((row for record in records for row in measurement_rows(record)), key=_sort_key)
     buf = io.StringIO()
@@ -86,7 +74,7 @@ def write_exports(records: Iterable[dict[str, Any]], out_dir: Path) -> None:
     jsonl = "".join(json.dumps(row, ensure_ascii=False, sort_keys=True) + "\n" for row in rows)
     try:
         out_dir.mkdir(parents=True, exist_ok=True)
-        _atomic_write(out_dir / "measurements.csv", buf.getvalue())
-        _atomic_write(out_dir / "measurements.jsonl", jsonl)
+        atomic_write_text(out_dir / "measurements.csv", buf.getvalue(), newline="")
+        atomic_write_text(out_dir / "measurements.jsonl", jsonl, newline="")
     except OSError as e:
         raise OutputError(f"cannot write exports: {e}", path=out_dir) from e

@@ -133,6 +133,9 @@ def test_atomic_write_replaces_and_leaves_no_temporaries(tmp_path: Path) -> None
     batch.atomic_write_text(target, "new")
     assert target.read_text() == "new"
     assert [p.name for p in tmp_path.iterdir()] == ["r.json"]
+    plain = tmp_path / "plain.json"
+    plain.write_text("x")  # records get the permissions of any file the user writes, not mkstemp's 0600
+    assert target.stat().st_mode & 0o777 == plain.stat().st_mode & 0o777
 
 
 @pytest.mark.parametrize(("path", "expected"), [("a/b.txt", "a/b.txt"), ("b.txt", "b.txt")])

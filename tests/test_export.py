@@ -82,7 +82,7 @@ def test_write_exports_keeps_old_file_when_writing_fails(tmp_path: Path, monkeyp
     def boom(src, dst):
         raise OSError("disk full")
 
-    monkeypatch.setattr("pipeline.export.os.replace", boom)
+    monkeypatch.setattr("pipeline.batch.os.replace", boom)
     with pytest.raises(OutputError):
         write_exports([record("a", [meas("m1", 9.0)])], out)
     assert (out / "measurements.csv").read_bytes() == before
