@@ -254,24 +254,29 @@ def _table_blocks(found_tables: Iterable[Any], chars: list[Char]) -> list[TableB
         rows = [r.cells for r in found.rows]
         if len(rows) < MIN_TABLE_ROWS or max(len(r) for r in rows) < 2:
             continue
+        # narrowed table -> row -> cell, so each cell looks only at its row's characters
+        bbox = tuple(float(v) for v in found.bbox)  # a property computed over all cells: read once
+        # glyph centres, narrowed table -> row -> cell, so each cell looks only at its row's glyphs
+        x0, top, x1, bottom = bbox
+        in_table = [(cx, cy, c) for c in chars
+                    if x0 <= (cx := (c[1] + c[3]) / 2) <= x1 and top <= (cy := (c[2] + c[4]) / 2) <= bottom
+                    and c[0].strip()]
         cell_rows: list[list[list[list[Char]]]] = []
         for row in rows:
+            boxes = [box for box in row if box is not None]
+            if not boxes:
+                continue
+            row_top, row_bottom = min(b[1] for b in boxes), max(b[3] for b in boxes)
+            in_row = [(cx, cy, c) for cx, cy, c in in_table if row_top <= cy <= row_bottom]
             cells = []
-            for box in row:
-                if box is None:
-                    continue
-                inside = [c for c in chars if c[0].strip() and _center_in(c, box)]
+            for box in boxes:
+                inside = [c for cx, cy, c in in_row if box[0] <= cx <= box[2] and box[1] <= cy <= box[3]]
                 cells.append([w for s in _segments(inside, 0) for w in s.words])
             if any(cells):
                 cell_rows.append(cells)
         if len(cell_rows) >= MIN_TABLE_ROWS:
-            blocks.append(TableBlock(rows=cell_rows, bbox=tuple(float(v) for v in found.bbox)))  # type: ignore[arg-type]
+            blocks.append(TableBlock(rows=cell_rows, bbox=bbox))  # type: ignore[arg-type]
     return blocks
-
-
-def _center_in(c: Char, box: Sequence[float]) -> bool:
-    cx, cy = (c[1] + c[3]) / 2, (c[2] + c[4]) / 2
-    return box[0] <= cx <= box[2] and box[1] <= cy <= box[3]
 
 
 def _pdfium_pages(path: Path, password: str | None, max_pages: int | None,
