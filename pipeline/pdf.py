@@ -502,12 +502,14 @@ def _segments(chars: Iterable[Char], page: int) -> list[Segment]:
             space_end = None
         for ws in seg_words:
             if ws:
-                flat = [c for w in ws for c in w]
+                flat = list(chain.from_iterable(ws))
                 size = _mode_size(flat)
-                it = iter(_mark_scripts(flat, size))
+                marked = _mark_scripts(flat, size)
+                if marked is not flat:  # some glyphs got a script mark: the words take the marked glyphs
+                    it = iter(marked)
+                    ws = [[next(it) for _ in w] for w in ws]
                 x0, top, x1, bottom = _extent(flat)
-                out.append(Segment(words=[[next(it) for _ in w] for w in ws], page=page,
-                                   x0=x0, top=top, x1=x1, bottom=bottom, size=size))
+                out.append(Segment(words=ws, page=page, x0=x0, top=top, x1=x1, bottom=bottom, size=size))
     return out
 
 
@@ -581,9 +583,10 @@ def _merge_script_bands(bands: list[list[Char]]) -> list[list[Char]]:
 
 def _mark_scripts(band: list[Char], size: float) -> list[Char]:
     """Chars above or below the baseline get a 7th field, 1 superscript or -1 subscript; the others
-    are kept as they are (``size``: the band's font size)."""
+    are kept as they are (``size``: the band's font size). ``band`` itself is returned when no
+    glyph is small enough to be a script."""
     if min(map(_SIZE, band)) >= 0.85 * size:  # nothing smaller than the line's text: no scripts
-        return list(band)
+        return band  # the same list: the caller needs no copy
     main = sorted(c[4] for c in band if abs(c[5] - size) < 0.05 * size) or sorted(c[4] for c in band)
     baseline = main[len(main) // 2]
     out = []
