@@ -4,12 +4,13 @@
 indexes it. ``offset_map`` holds, for each normalized character, the index of
 the raw character it came from (length ``len(text) + 1``), and, for PDFs,
 ``char_pages`` / ``char_glyphs`` give the page (1-based) and glyph of each raw
-character (``pipeline.pdf.Char``: text, then the box ``x0, top, x1, bottom``, then size).
+character (``pipeline.pdf.Char``: text, the box ``x0, top, x1, bottom``, size).
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Any
+
 
 @dataclass(frozen=True)
 class Cell:

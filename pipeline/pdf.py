@@ -3,9 +3,10 @@
 ``extract_pdf(path, engine=..., password=..., max_pages=...)`` returns
 ``(raw_text, char_pages, char_glyphs, pages, tables)``: the text in reading
 order, the page (1-based) and glyph of every character of it (a ``Char``
-tuple whose fields 1-4 are its box ``(x0, top, x1, bottom)``, points, origin at
-the top-left; synthetic spaces and newlines take the glyph before them), the number of pages read, and the tables
-found (``pipeline.document.Table`` with offsets into ``raw_text``).
+tuple whose fields 1-4 are its box ``(x0, top, x1, bottom)``, points, origin
+at the top-left; synthetic spaces and newlines take the glyph before them),
+the number of pages read, and the tables found (``pipeline.document.Table``
+with offsets into ``raw_text``).
 
 The engines only differ in how they get characters: ``pdfplumber`` (the
 reference) reads ``page.chars`` once per page, ``pypdfium2`` (fast) reads
@@ -47,8 +48,9 @@ for boxes, spaces, hyphens and the angle at a baseline change).
 
 Tables: pdfplumber's table finder on pages with ruling lines, fed with
 pdfplumber's own edges or, for the PDFium engine, with the straight
-horizontal and vertical segments of the page's path objects; a table's characters are taken out of the flow and written as one line
-per row with cells separated by `` | ``, so cell offsets index the text.
+horizontal and vertical segments of the page's path objects; a table's
+characters are taken out of the flow and written as one line per row with
+cells separated by `` | ``, so cell offsets index the text.
 """
 from __future__ import annotations
 
@@ -254,7 +256,6 @@ def _table_blocks(found_tables: Iterable[Any], chars: list[Char]) -> list[TableB
         rows = [r.cells for r in found.rows]
         if len(rows) < MIN_TABLE_ROWS or max(len(r) for r in rows) < 2:
             continue
-        # narrowed table -> row -> cell, so each cell looks only at its row's characters
         bbox = tuple(float(v) for v in found.bbox)  # a property computed over all cells: read once
         # glyph centres, narrowed table -> row -> cell, so each cell looks only at its row's glyphs
         x0, top, x1, bottom = bbox
@@ -597,7 +598,7 @@ def _mark_scripts(band: list[Char], size: float) -> list[Char]:
                 script = 1
             elif c[4] > baseline + 0.1 * size:
                 script = -1
-        out.append((*c[:6], script) if script else c[:6])
+        out.append((*c[:6], script) if script else c)
     return out
 
 

@@ -28,14 +28,14 @@ from spacy.tokens import Doc, Span
 
 from pipeline.components import doc_text
 from pipeline.components.ner_drugs import CONTEXT_BEFORE, TREATMENT_CUE
+from pipeline.core import DEFAULT_MODEL_DIR
 from pipeline.errors import ModelError
 
-DEFAULT_MODEL_DIR = Path(__file__).resolve().parents[1] / "models" / "clinex_ner"
 SCOPES = ("treatment", "all")
 NER_PIPES = ("tok2vec", "ner")
 CHUNK_TOKENS = 20_000
-# the model's saved tokenizer is replaced by spaCy's plain default: it is never called
 _WORDS_ONLY = regex.compile(r"[\w\s-]*")
+# the model's saved tokenizer is replaced by spaCy's plain default: it is never called
 _PLAIN_TOKENIZER = {"nlp": {"tokenizer": {"@tokenizers": "spacy.Tokenizer.v1"}}}
 
 
