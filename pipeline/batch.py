@@ -33,6 +33,7 @@ Two executors run it:
 """
 from __future__ import annotations
 
+import contextlib
 import gc
 import hashlib
 import json
@@ -630,9 +631,18 @@ def run_dask(items: Iterable[Task | Outcome], fn: DocFn, *, init: InitFn | None,
                         f"processing took longer than {timeout:g} s; the worker was restarted",
                         path=task.source_path), now - t0)
     finally:
+        if cluster is not None:
+            # a worker's heartbeat can race the scheduler's shutdown and log a harmless traceback
+            with contextlib.suppress(Exception):
+                client.run(_quiet_distributed_logs)
         client.close()
         if cluster is not None:
             cluster.close()
+
+
+def _quiet_distributed_logs() -> None:
+    """Run on each worker of a local cluster before it is shut down."""
+    logging.getLogger("distributed").setLevel(logging.CRITICAL)
 
 
 # ------------------------------------------------------------------ the runner
