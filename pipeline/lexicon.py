@@ -207,20 +207,23 @@ class TermIndex:
     Keys are ``term_key``s (case-insensitive) or exact strings (case-sensitive
     abbreviations). A candidate is any run of up to ``max_tokens`` tokens whose
     text, normalized, is a key; an index of the keys' first four characters skips
-    most tokens at once and bounds how far a match can reach, so building is one pass and matching is a few lookups per token.
+    most tokens at once and bounds how far a match can reach, and one of their first
+    ``HEAD_CHARS`` characters ends a scan no key can finish, so building is one pass and
+    matching is a few lookups per token.
     """
 
     def __init__(self, folded: dict[str, Any], exact: dict[str, Any] | None = None, *, max_tokens: int = 12) -> None:
         self.folded = folded
         self.exact = exact or {}
+        keys = list(folded) + [e.lower() for e in self.exact]
         # first four characters of every key -> the longest key starting so (bounds the n-gram scan)
         self.prefixes: dict[str, int] = {}
-        for k in list(folded) + [e.lower() for e in self.exact]:
+        for k in keys:
             head = k[:4]
             if len(k) > self.prefixes.get(head, 0):
                 self.prefixes[head] = len(k)
         # first HEAD_CHARS characters of the keys at least that long: a second, finer filter
-        self.long_heads = {k[:HEAD_CHARS] for k in list(folded) + [e.lower() for e in self.exact] if len(k) >= HEAD_CHARS}
+        self.long_heads = {k[:HEAD_CHARS] for k in keys if len(k) >= HEAD_CHARS}
         longest = max((len(k.split()) + k.count("-") + k.count("/") for k in list(folded) + list(self.exact)), default=1)
         self.max_tokens = min(max_tokens, longest + 3)
 
