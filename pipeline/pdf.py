@@ -863,6 +863,12 @@ def _ends_sentence(text: str) -> bool:
     return text.rstrip().endswith((".", ":", "?", "!", ".)", '."'))
 
 
+def _plain(glyphs: Sequence[Char]) -> bool:
+    """Whether the glyphs carry one character each and no script mark (most words), so they can
+    be written in bulk. ``glyphs`` must not be empty."""
+    return max(map(len, glyphs)) == 6 and sum(map(len, map(_TEXT, glyphs))) == len(glyphs)
+
+
 class _Writer:
     """Accumulates raw text with a page and glyph per character."""
 
@@ -897,7 +903,7 @@ class _Writer:
     def word(self, w: Sequence[Char], page: int) -> None:
         n = len(w)
         # plain glyphs (most words: one character each, no script mark) are appended at once
-        if max(map(len, w)) == 6 and sum(map(len, map(_TEXT, w))) == n:
+        if _plain(w):
             self.parts.extend(map(_TEXT, w))
             self.pages.extend([page] * n)
             self.glyphs.extend(w)
@@ -940,7 +946,7 @@ def _write_segment_words(writer: _Writer, seg: Segment) -> None:
     """The words of a line, one space between them (the space takes the box of the glyph before it)."""
     words, page = seg.words, seg.page
     flat = list(chain.from_iterable(words))
-    if flat and max(map(len, flat)) == 6 and sum(map(len, map(_TEXT, flat))) == len(flat):
+    if flat and _plain(flat):
         # plain glyphs only (most lines): the lists grow a word at a time, without per-glyph calls
         parts, glyphs = writer.parts, writer.glyphs
         for k, w in enumerate(words):
