@@ -26,6 +26,8 @@ from typing import Any
 
 from pipeline.errors import GoldError
 from pipeline.record import LABELS, SCHEMA_VERSION
+from pipeline.units import normalize_unit
+from pipeline.values import parse_number
 
 PATIENT = "Patient"
 MEASUREMENT = "Measurement"
@@ -100,7 +102,7 @@ def record_to_ann(record: dict[str, Any]) -> str:
     return "\n".join(lines) + ("\n" if lines else "")
 
 
-_META_KEYS = ("id", "source_path", "sha256", "format", "pages", "title", "encoding", "pdf_engine", "meta")
+_META_KEYS = ("id", "source_path", "sha256", "format", "pages", "title", "encoding", "pdf_engine", "meta", "annotated")
 
 
 def export_brat(record: dict[str, Any], out_dir: Path) -> tuple[Path, Path]:
@@ -225,7 +227,7 @@ def import_brat(ann_path: Path, txt_path: Path | None = None, *, doc_id: str | N
             if missing:
                 raise GoldError(f"line {span['line']}: measurement {tid} note lacks {', '.join(missing)}", path=ann_path)
             m = {"id": None, "comparator": None, "unit": None, "unit_ucum": None, "timepoint": None,
-                 "qualitative": None, "entity_ids": [], "flags": [], "derived": False, "table": None, **note}
+                 "result": None, "entity_ids": [], "flags": [], "derived": False, "table": None, **note}
             m["value_span"] = evidence
             m.setdefault("evidence", evidence)
             measurements.append(m)
@@ -283,28 +285,85 @@ def find_surface(text: str, surface: str, cursor: int) -> int:
         pos = i + 1
 
 
-def parse_value(surface: str) -> tuple[float, str | None]:
-    """Value and comparator of a number as written (thousands commas removed)."""
-    m = _NUMBER.match(surface)
-    if not m:
-        raise ValueError(f"not a number: {surface!r}")
-    comp = {"≤": "<=", "≥": ">="}.get(m.group(1) or "", m.group(1))
-    return float(m.group(2).replace(",", "")), comp
+MEASUREMENT_KINDS = ("lab", "score", "vital")
+DRUG_FLAGS = frozenset({"class", "negated", "hypothetical"})
+MEASUREMENT_EXTRAS = frozenset({"value", "comparator", "result", "maximum", "stat", "sd", "range", "n", "group",
+                                "reference_range"})
+RESULTS = frozenset({"positive", "negative", "normal", "elevated", "low", "detected", "not detected", "equivocal",
+                     "weakly positive", "strongly positive", "abnormal"})
+_TIMEPOINT_KEYS = frozenset({"text", "value", "unit", "days", "is_baseline", "relative_to", "date"})
+_TITER = re.compile(r"^\s*(<=|>=|<|>|≤|≥)?\s*1\s*[:/]\s*(\d[\d,]*)\s*$")
+_SPACED_THOUSANDS = re.compile(r"(?<=\d)[ \u00a0\u2009\u202f](?=\d{3}(?!\d))")
+
+
+def _timepoint_payload(tp: dict[str, Any], lineno: int, path: Any) -> dict[str, Any]:
+    unknown = set(tp) - _TIMEPOINT_KEYS
+    if unknown:
+        raise GoldError(f"line {lineno}: unknown timepoint key(s) {', '.join(sorted(unknown))}", path=path)
+    return {"text": None, "value": None, "unit": None, "days": None, "is_baseline": False, "relative_to": None,
+            "date": None, **tp}
+
+
+def canonical_unit(unit: str) -> tuple[str, str | None]:
+    """A gold unit in its canonical spelling with its UCUM code, when ``rules/units.jsonl`` knows it as
+    the same unit (factor 1); otherwise as the annotator wrote it, with no code."""
+    if unit == "titer":
+        return unit, None
+    info = normalize_unit(unit)
+    if info is None or info.factor != 1.0:
+        return unit, None
+    return info.unit, info.ucum
+
+
+def measurement_fields(surface: str, unit: str | None, extras: dict[str, Any], *, lineno: int = 0,
+                       path: Any = None) -> dict[str, Any]:
+    """Value fields of a gold measurement from its surface as written and the spec's JSON extras.
+
+    A number ("1,250", "12 400", "1,8", "<0.05", ">= 2"), a titer when the unit is
+    ``titer`` ("1:640", "1/2560" -> 640, 2560) or, with ``{"result": ...}``, a
+    qualitative word (value null). Extras override what the surface gives.
+    """
+    unknown = set(extras) - MEASUREMENT_EXTRAS
+    if unknown:
+        raise GoldError(f"line {lineno}: unknown measurement key(s) {', '.join(sorted(unknown))}", path=path)
+    fields: dict[str, Any] = {"value": None, "comparator": None, "result": None, "maximum": None, "stat": None,
+                              "sd": None, "range": None, "n": None, "group": None, "reference_range": None}
+    titer = _TITER.match(surface) if unit == "titer" else None
+    parsed = None if titer else parse_number(_SPACED_THOUSANDS.sub("", surface.strip()))
+    if titer:
+        fields["value"] = float(titer.group(2).replace(",", ""))
+        fields["comparator"] = {"≤": "<=", "≥": ">="}.get(titer.group(1) or "", titer.group(1))
+    elif parsed is not None:
+        fields.update(value=parsed.value, comparator=parsed.comparator, maximum=parsed.maximum)
+    elif "result" not in extras and "value" not in extras:
+        raise GoldError(f"line {lineno}: {surface!r} is not a number; a qualitative result needs "
+                        '{"result": ...}', path=path)
+    fields.update(extras)
+    if fields["result"] is not None and fields["result"] not in RESULTS:
+        raise GoldError(f"line {lineno}: result {fields['result']!r} is not one of {', '.join(sorted(RESULTS))}",
+                        path=path)
+    return fields
 
 
 def author_spec(spec: str, text: str, *, path: str | Path | None = None) -> tuple[str, dict[str, str]]:
     """Turn an authoring spec into ``.ann`` text; also return the spec's header fields.
 
-    Spec lines are tab-separated (``#`` starts a comment line):
+    Spec lines are tab-separated (``#`` starts a comment line); corpus/GUIDELINES.md,
+    section 7, documents each tag with examples:
 
-    * ``source PATH`` / ``doc_id ID``: header fields;
+    * ``source PATH`` / ``doc_id ID`` / ``annotated LABEL,...``: header fields;
     * ``norm KEY LABEL {json}``: a normalization entities refer to by KEY;
+    * ``A ANALYTE KIND``: an analyte measurements may name (KIND ``lab``, ``score`` or ``vital``);
     * ``tp KEY {json}``: a timepoint measurements refer to by KEY;
-    * ``unit UNIT UCUM``: the UCUM code of a canonical unit;
+    * ``unit UNIT UCUM``: the UCUM code of a unit (optional: ``rules/units.jsonl`` knows most);
     * ``@ ANCHOR``: move the cursor to the next occurrence of ANCHOR;
     * ``E SURFACE [KEY]``: an entity (KEY defaults to SURFACE);
+    * ``D SURFACE NAME [FLAGS]``: a DRUG mention normalized to NAME (FLAGS: ``class``, ``negated``,
+      ``hypothetical``, comma-separated);
     * ``P SURFACE ID AGE SEX``: a patient, over the phrase giving the age;
-    * ``M SURFACE PATIENT ANALYTE UNIT|- TPKEY|-``: a measurement over its value.
+    * ``M SURFACE PATIENT ANALYTE UNIT|- TPKEY|- [{json}]``: a measurement over its value as
+      written; the optional JSON sets ``result``, ``maximum``, ``stat``, ``sd``, ``range``, ``n``,
+      ``group``, ``reference_range``, ``comparator`` or (rarely) ``value``.
 
     Items are found in text order: each search starts one character after the
     previous item's start (``@`` moves the cursor to the anchor's own start), and
@@ -344,8 +403,15 @@ def author_spec(spec: str, text: str, *, path: str | Path | None = None) -> tupl
                 norms[key] = (label, payload)
                 if label in ("SCORE", "LAB"):
                     kinds[payload["analyte"]] = payload["kind"]
+            elif tag == "annotated":
+                header[tag] = cols[1]
+            elif tag == "A":
+                if cols[2] not in MEASUREMENT_KINDS:
+                    raise GoldError(f"line {lineno}: kind {cols[2]!r} is not one of {', '.join(MEASUREMENT_KINDS)}",
+                                    path=path)
+                kinds[cols[1]] = cols[2]
             elif tag == "tp":
-                tps[cols[1]] = json.loads(cols[2])
+                tps[cols[1]] = _timepoint_payload(json.loads(cols[2]), lineno, path)
             elif tag == "unit":
                 ucum[cols[1]] = cols[2]
             elif tag == "@":
@@ -359,6 +425,17 @@ def author_spec(spec: str, text: str, *, path: str | Path | None = None) -> tupl
                 start = locate(surface, lineno, label)
                 items.append((label, start, start + len(surface), {"norm": norm, "source": "gold"}))
                 cursor = start + 1
+            elif tag == "D":
+                surface, name = cols[1], cols[2].strip().lower()
+                flags = {f.strip() for f in cols[3].split(",") if f.strip()} if len(cols) > 3 else set()
+                unknown = flags - DRUG_FLAGS
+                if unknown:
+                    raise GoldError(f"line {lineno}: unknown drug flag(s) {', '.join(sorted(unknown))}", path=path)
+                norm = {"name": name, "class": None, "target": None, "drugbank_id": None, "is_class": "class" in flags}
+                norm.update({f: True for f in sorted(flags & {"negated", "hypothetical"})})
+                start = locate(surface, lineno, "DRUG")
+                items.append(("DRUG", start, start + len(surface), {"norm": norm, "source": "gold"}))
+                cursor = start + 1
             elif tag == "P":
                 surface, pid, age, sex = cols[1:5]
                 start = locate(surface, lineno)
@@ -367,20 +444,23 @@ def author_spec(spec: str, text: str, *, path: str | Path | None = None) -> tupl
                 cursor = start + 1
             elif tag == "M":
                 surface, patient, analyte, unit, tpkey = cols[1:6]
-                value, comparator = parse_value(surface)
+                extras = json.loads(cols[6]) if len(cols) > 6 and cols[6].strip() else {}
                 if analyte not in kinds:
-                    raise GoldError(f"line {lineno}: analyte {analyte!r} has no SCORE/LAB norm", path=path)
+                    raise GoldError(f"line {lineno}: analyte {analyte!r} has no A line or SCORE/LAB norm", path=path)
                 unit = None if unit == "-" else unit
-                if unit is not None and unit not in ucum:
-                    raise GoldError(f"line {lineno}: unit {unit!r} has no 'unit' line", path=path)
                 if tpkey != "-" and tpkey not in tps:
                     raise GoldError(f"line {lineno}: no timepoint {tpkey!r} defined", path=path)
+                fields = measurement_fields(surface, unit, extras, lineno=lineno, path=path)
+                code = ucum.get(unit) if unit else None
+                if unit is not None and code is None:
+                    unit, code = canonical_unit(unit)
                 start = locate(surface.strip(), lineno)
+                fields = {k: v for k, v in fields.items() if v is not None or k in ("value", "comparator", "result")}
                 items.append((MEASUREMENT, start, start + len(surface.strip()), {
-                    "patient": patient, "analyte": analyte, "kind": kinds[analyte], "value": value,
-                    "comparator": comparator, "unit": unit, "unit_ucum": ucum.get(unit) if unit else None,
+                    "patient": patient, "analyte": analyte, "kind": kinds[analyte], **fields,
+                    "unit": unit, "unit_ucum": code,
                     "timepoint": dict(tps[tpkey]) if tpkey != "-" else None,
-                    "qualitative": None, "entity_ids": [], "flags": [], "derived": False, "table": None}))
+                    "entity_ids": [], "flags": [], "derived": False, "table": None}))
                 cursor = start + 1
             else:
                 raise GoldError(f"line {lineno}: unknown tag {tag!r}", path=path)
@@ -440,13 +520,19 @@ def build_gold(spec_path: Path, *, repo_root: Path | None = None) -> dict[str, A
         raise GoldError("spec has no 'source' line", path=spec_path)
     root = Path(repo_root) if repo_root is not None else Path.cwd()
     source = read_document(root / header["source"], doc_id=header.get("doc_id"))
-    ann, _ = author_spec(spec, source.text, path=spec_path)
+    ann, fields = author_spec(spec, source.text, path=spec_path)
     stem = spec_path.with_suffix("")
     txt_path, ann_path = stem.with_suffix(".txt"), stem.with_suffix(".ann")
     txt_path.write_text(source.text, encoding="utf-8", newline="")
     ann_path.write_text(ann, encoding="utf-8", newline="")
     meta = {"id": source.id, "source_path": header["source"], "sha256": source.sha256, "format": source.format,
             "pages": source.pages, "title": source.title}
+    if "annotated" in fields:
+        labels = [x.strip() for x in fields["annotated"].split(",") if x.strip()]
+        bad = [x for x in labels if x not in LABELS]
+        if bad:
+            raise GoldError(f"'annotated' names unknown label(s) {', '.join(bad)}", path=spec_path)
+        meta["annotated"] = labels
     stem.with_suffix(".meta.json").write_text(json.dumps(meta, ensure_ascii=False, indent=1, sort_keys=True) + "\n",
                                               encoding="utf-8")
     return import_brat(ann_path, txt_path, doc_id=source.id)

@@ -21,13 +21,16 @@ import json
 import logging
 import math
 import re
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Any
 
+from pipeline import error_classes
+from pipeline.analyte_names import analyte_key
 from pipeline.errors import GoldError
 from pipeline.record import LABELS, validate_record
+from pipeline.units import normalize_unit
 
 log = logging.getLogger(__name__)
 
@@ -179,10 +182,13 @@ def values_equal(a: float | None, b: float | None) -> bool:
 
 
 def unit_key(unit: str | None) -> str | None:
-    """Canonical unit compared case- and space-insensitively, micro signs unified."""
+    """Units compared by equivalence: the canonical unit of ``rules/units.jsonl`` (``IU/L`` = ``U/L``,
+    ``10^3/µL`` = ``×10^9/L``) when it knows the form, then case- and space-insensitively, micro signs unified."""
     if unit is None or not str(unit).strip():
         return None
-    return re.sub(r"\s+", "", str(unit)).casefold()  # casefold maps the micro sign to Greek mu
+    info = normalize_unit(str(unit))
+    canonical = info.unit if info is not None and info.factor == 1.0 else str(unit)
+    return re.sub(r"\s+", "", canonical).casefold()  # casefold maps the micro sign to Greek mu
 
 
 def timepoints_agree(gold: dict[str, Any] | None, pred: dict[str, Any] | None) -> bool:
@@ -200,15 +206,18 @@ def timepoints_agree(gold: dict[str, Any] | None, pred: dict[str, Any] | None) -
 
 
 def _m_key(m: dict[str, Any]) -> tuple[str, str]:
-    return patient_key(m.get("patient")), str(m.get("analyte", "")).strip().casefold()
+    return patient_key(m.get("patient")), analyte_key(m.get("analyte"))
+
+
+def same_value(g: dict[str, Any], p: dict[str, Any]) -> bool:
+    """Values agree (qualitative results, value null, agree on their ``result``)."""
+    if g.get("value") is None and p.get("value") is None:
+        return (g.get("result") or "").casefold() == (p.get("result") or "").casefold()
+    return values_equal(g.get("value"), p.get("value"))
 
 
 def _m_same(g: dict[str, Any], p: dict[str, Any]) -> bool:
-    if _m_key(g) != _m_key(p):
-        return False
-    if g.get("value") is None and p.get("value") is None:
-        return (g.get("qualitative") or "").casefold() == (p.get("qualitative") or "").casefold()
-    return values_equal(g.get("value"), p.get("value"))
+    return _m_key(g) == _m_key(p) and same_value(g, p)
 
 
 def match_measurements(gold: Sequence[dict[str, Any]], pred: Sequence[dict[str, Any]]) -> list[tuple[int, int]]:
@@ -235,8 +244,18 @@ def match_measurements(gold: Sequence[dict[str, Any]], pred: Sequence[dict[str, 
     return sorted(pairs)
 
 
-def evaluate_measurements(gold: Sequence[dict[str, Any]], pred: Sequence[dict[str, Any]]) -> dict[str, Any]:
-    """Counts, attribute agreement and per-analyte counts for one document."""
+def attribute_checks(g: dict[str, Any], p: dict[str, Any]) -> dict[str, bool]:
+    """Unit, timepoint and comparator agreement of a matched pair."""
+    return {
+        "unit_ok": unit_key(g.get("unit")) == unit_key(p.get("unit")),
+        "timepoint_ok": timepoints_agree(g.get("timepoint"), p.get("timepoint")),
+        "comparator_ok": (g.get("comparator") or None) == (p.get("comparator") or None),
+    }
+
+
+def evaluate_measurements(gold: Sequence[dict[str, Any]], pred: Sequence[dict[str, Any]], *,
+                          text: str = "") -> dict[str, Any]:
+    """Counts, attribute agreement, per-analyte counts and classified errors for one document."""
     pairs = match_measurements(gold, pred)
     mg = {i for i, _ in pairs}
     mp = {j for _, j in pairs}
@@ -246,11 +265,7 @@ def evaluate_measurements(gold: Sequence[dict[str, Any]], pred: Sequence[dict[st
     totals = {"unit_ok": 0, "timepoint_ok": 0, "comparator_ok": 0}
     for i, j in pairs:
         g, p = gold[i], pred[j]
-        checks = {
-            "unit_ok": unit_key(g.get("unit")) == unit_key(p.get("unit")),
-            "timepoint_ok": timepoints_agree(g.get("timepoint"), p.get("timepoint")),
-            "comparator_ok": (g.get("comparator") or None) == (p.get("comparator") or None),
-        }
+        checks = attribute_checks(g, p)
         row = per_analyte[g["analyte"]]
         row["tp"] += 1
         for key, ok in checks.items():
@@ -271,7 +286,15 @@ def evaluate_measurements(gold: Sequence[dict[str, Any]], pred: Sequence[dict[st
         "fp_items": [pred[j] for j in range(len(pred)) if j not in mp],
         "fn_items": [gold[i] for i in range(len(gold)) if i not in mg],
         "attribute_errors": attribute_errors,
+        "classified": error_classes.classify(text, gold, pred, pairs, key=_m_key, same_value=same_value,
+                                             checks=attribute_checks),
     }
+
+
+def scored_predictions(record: dict[str, Any]) -> list[dict[str, Any]]:
+    """The measurements a record is scored on: not derived ones, and not changes (flag ``change``: a
+    difference, not a level; corpus/GUIDELINES.md, section 5a)."""
+    return [m for m in record.get("measurements", []) if not m.get("derived") and "change" not in m.get("flags", [])]
 
 
 def _measurement_score(counts: dict[str, int]) -> dict[str, Any]:
@@ -387,6 +410,7 @@ def evaluate_records(gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, 
     m_totals = {"tp": 0, "fp": 0, "fn": 0, "unit_ok": 0, "timepoint_ok": 0, "comparator_ok": 0}
     m_analyte: dict[str, dict[str, int]] = defaultdict(lambda: dict.fromkeys(m_totals, 0))
     d_totals = _new_counts()
+    class_totals: Counter[str] = Counter()
     per_document: dict[str, Any] = {}
     errors: dict[str, Any] = {}
     for doc_id in sorted(gold):
@@ -398,9 +422,11 @@ def evaluate_records(gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, 
             raise GoldError(f"prediction for {doc_id} was made from other normalized text than its gold "
                             "(text_sha256 differs): re-run extraction, or re-annotate if normalization changed",
                             path=doc_id)
-        ents = evaluate_entities(g.get("entities", []), p.get("entities", []))
-        meas = evaluate_measurements(g.get("measurements", []),
-                                     [m for m in p.get("measurements", []) if not m.get("derived")])
+        labels = set(g["document"].get("annotated") or LABELS)
+        ents = evaluate_entities(g.get("entities", []), [e for e in p.get("entities", []) if e["label"] in labels])
+        meas = evaluate_measurements(g.get("measurements", []), scored_predictions(p), text=text)
+        classes = Counter(e["class"] for e in meas["classified"])
+        class_totals.update(classes)
         gd, pd = drug_names(g), drug_names(p)
         drugs = {"tp": len(gd & pd), "fp": len(pd - gd), "fn": len(gd - pd)}
         for s in SCHEMES:
@@ -418,6 +444,8 @@ def evaluate_records(gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, 
             "measurements": _measurement_score(meas),
             "drugs": _score(drugs),
             "missing_prediction": doc_id in missing,
+            "gold_measurements": len(g.get("measurements", [])),
+            "error_classes": dict(sorted(classes.items())),
         }
         errors[doc_id] = {
             "entities": [_entity_error(text, e, "fp") for e in ents["strict"]["fp"]]
@@ -425,6 +453,7 @@ def evaluate_records(gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, 
             "measurements": [_measurement_error(text, m, "fp") for m in meas["fp_items"]]
             + [_measurement_error(text, m, "fn") for m in meas["fn_items"]],
             "measurement_attributes": [_attribute_error(text, a) for a in meas["attribute_errors"]],
+            "measurement_classes": [_classified_error(text, e) for e in meas["classified"]],
             "drugs": [{"kind": "fp", "name": n} for n in sorted(pd - gd)] + [{"kind": "fn", "name": n} for n in sorted(gd - pd)],
         }
     return {
@@ -433,6 +462,7 @@ def evaluate_records(gold: dict[str, dict[str, Any]], pred: dict[str, dict[str, 
                          "per_label": {k: _score(v) for k, v in sorted(ent_totals[s]["per_label"].items())}}
                      for s in SCHEMES},
         "measurements": {"micro": _measurement_score(m_totals),
+                         "error_classes": {c: class_totals[c] for c in error_classes.ERROR_CLASSES if class_totals[c]},
                          "per_analyte": {k: _measurement_score(v) for k, v in sorted(m_analyte.items())}},
         "drugs": {"micro": _score(d_totals)},
         "per_document": per_document,
@@ -460,7 +490,7 @@ def _tp_text(tp: dict[str, Any] | None) -> str:
 
 def _m_brief(m: dict[str, Any]) -> str:
     value = m.get("value")
-    shown = f"{value:g}" if isinstance(value, (int, float)) else (m.get("qualitative") or "?")
+    shown = f"{value:g}" if isinstance(value, (int, float)) else (m.get("result") or "?")
     comp = m.get("comparator") or ""
     unit = f" {m['unit']}" if m.get("unit") else ""
     return f"patient {m.get('patient')} {m.get('analyte')} {comp}{shown}{unit} @ {_tp_text(m.get('timepoint'))}"
@@ -471,6 +501,14 @@ def _measurement_error(text: str, m: dict[str, Any], kind: str) -> dict[str, Any
     sentence = sentence_at(text, ev["start"], ev["end"]) if "start" in ev and ev["end"] <= len(text) else ev.get("text", "")
     return {"kind": kind, "tuple": _m_brief(m), "patient": m.get("patient"), "analyte": m.get("analyte"),
             "value": m.get("value"), "sentence": sentence}
+
+
+def _classified_error(text: str, e: dict[str, Any]) -> dict[str, Any]:
+    g, p = e["gold"], e["pred"]
+    ev = (p or {}).get("value_span") or (p or {}).get("evidence") or (g or {}).get("evidence") or {}
+    sentence = sentence_at(text, ev["start"], ev["end"]) if "start" in ev and ev["end"] <= len(text) else ""
+    return {"class": e["class"], "gold": _m_brief(g) if g else None, "pred": _m_brief(p) if p else None,
+            "sentence": sentence}
 
 
 def _attribute_error(text: str, a: dict[str, Any]) -> dict[str, Any]:
@@ -582,6 +620,13 @@ def format_table(result: dict[str, Any]) -> str:
     lines.append(f"matched measurements: unit accuracy {_fmt(m['unit_accuracy'])}, "
                  f"timepoint accuracy {_fmt(m['timepoint_accuracy'])}, "
                  f"comparator accuracy {_fmt(m['comparator_accuracy'])}")
+    lines += format_error_classes(result)
+    lines += ["", "per document: gold tuples, measurement P/R/F1, drug F1, errors by class"]
+    for doc_id, d in result["per_document"].items():
+        m = d["measurements"]
+        classes = ", ".join(f"{c} {n}" for c, n in d["error_classes"].items()) or "no errors"
+        lines.append(f"  {doc_id}: {d['gold_measurements']} gold, P {_fmt(m['precision'])} R {_fmt(m['recall'])} "
+                     f"F1 {_fmt(m['f1'])}, drugs {_fmt(d['drugs']['f1'])}; {classes}")
     docs = result["documents"]
     if docs["missing_prediction"]:
         lines.append("no prediction (counted as false negatives): " + ", ".join(docs["missing_prediction"]))
@@ -589,6 +634,14 @@ def format_table(result: dict[str, Any]) -> str:
         lines.append("no gold (skipped): " + ", ".join(docs["skipped_no_gold"]))
     lines.append(summary_line(result))
     return "\n".join(lines) + "\n"
+
+
+def format_error_classes(result: dict[str, Any]) -> list[str]:
+    """Lines counting the measurement errors by class (corpus/GUIDELINES.md, section 6)."""
+    classes = result["measurements"].get("error_classes", {})
+    if not classes:
+        return ["measurement errors by class: none"]
+    return ["measurement errors by class:"] + [f"  {c}: {n}" for c, n in classes.items()]
 
 
 def _md_escape(text: Any) -> str:
@@ -608,11 +661,17 @@ def format_markdown(result: dict[str, Any]) -> str:
         out += ["Documents with no prediction (all false negatives): " + ", ".join(docs["missing_prediction"]), ""]
     if docs["skipped_no_gold"]:
         out += ["Predictions with no gold (skipped): " + ", ".join(docs["skipped_no_gold"]), ""]
-    out += ["## Per document", "", "| document | entity F1 strict | partial | measurement F1 | drug F1 |",
-            "|---|---|---|---|---|"]
+    out += ["## Measurement errors by class", "", "| class | count |", "|---|---|"]
+    out += [f"| {c} | {n} |" for c, n in result["measurements"].get("error_classes", {}).items()]
+    out += ["", "## Per document", "",
+            "| document | gold tuples | entity F1 strict | partial | measurement P | R | F1 | drug F1 | errors by class |",
+            "|---|---|---|---|---|---|---|---|---|"]
     for doc_id, d in result["per_document"].items():
-        out.append(f"| {_md_escape(doc_id)} | {_fmt(d['entities']['strict']['f1'])} | "
-                   f"{_fmt(d['entities']['partial']['f1'])} | {_fmt(d['measurements']['f1'])} | {_fmt(d['drugs']['f1'])} |")
+        m = d["measurements"]
+        classes = ", ".join(f"{c} {n}" for c, n in d["error_classes"].items())
+        out.append(f"| {_md_escape(doc_id)} | {d['gold_measurements']} | {_fmt(d['entities']['strict']['f1'])} | "
+                   f"{_fmt(d['entities']['partial']['f1'])} | {_fmt(m['precision'])} | {_fmt(m['recall'])} | "
+                   f"{_fmt(m['f1'])} | {_fmt(d['drugs']['f1'])} | {_md_escape(classes)} |")
     out.append("")
     for doc_id, errs in result["errors"].items():
         out += [f"## {doc_id}", ""]
@@ -625,17 +684,12 @@ def format_markdown(result: dict[str, Any]) -> str:
                 out.append(f"| {e['kind'].upper()} | {e['label']} | {_md_escape(e['text'])} | {e['start']}-{e['end']} | "
                            f"{_md_escape(pm_text)} | {_md_escape(e['sentence'])} |")
             out.append("")
-        out += [f"### Measurements: {len(errs['measurements'])} errors", ""]
-        if errs["measurements"]:
-            out += ["| | tuple | sentence |", "|---|---|---|"]
-            out += [f"| {e['kind'].upper()} | {_md_escape(e['tuple'])} | {_md_escape(e['sentence'])} |"
-                    for e in errs["measurements"]]
-            out.append("")
-        if errs["measurement_attributes"]:
-            out += [f"### Matched measurements with wrong attributes: {len(errs['measurement_attributes'])}", "",
-                    "| wrong | gold | predicted | sentence |", "|---|---|---|---|"]
-            out += [f"| {', '.join(a['wrong'])} | {_md_escape(a['gold'])} | {_md_escape(a['pred'])} | "
-                    f"{_md_escape(a['sentence'])} |" for a in errs["measurement_attributes"]]
+        out += [f"### Measurements: {len(errs['measurements'])} false positives and negatives, "
+                f"{len(errs['measurement_classes'])} classified errors", ""]
+        if errs["measurement_classes"]:
+            out += ["| class | gold | predicted | sentence |", "|---|---|---|---|"]
+            out += [f"| {e['class']} | {_md_escape(e['gold'] or '')} | {_md_escape(e['pred'] or '')} | "
+                    f"{_md_escape(e['sentence'])} |" for e in errs["measurement_classes"]]
             out.append("")
         out += [f"### Drugs: {len(errs['drugs'])} errors", ""]
         out += [f"- {e['kind'].upper()}: {_md_escape(e['name'])}" for e in errs["drugs"]]

@@ -18,7 +18,7 @@ from pipeline.errors import OutputError
 
 COLUMNS = (
     "doc_id", "measurement_id", "patient", "analyte", "kind", "value", "comparator", "unit", "unit_ucum",
-    "qualitative", "timepoint_text", "timepoint_value", "timepoint_unit", "days", "is_baseline", "date",
+    "result", "timepoint_text", "timepoint_value", "timepoint_unit", "days", "is_baseline", "date",
     "evidence", "evidence_start", "evidence_end", "page", "table", "derived", "flags",
 )
 
@@ -34,7 +34,7 @@ def measurement_rows(record: dict[str, Any]) -> list[dict[str, Any]]:
             "doc_id": doc_id, "measurement_id": m.get("id"), "patient": m.get("patient"),
             "analyte": m.get("analyte"), "kind": m.get("kind"), "value": m.get("value"),
             "comparator": m.get("comparator"), "unit": m.get("unit"), "unit_ucum": m.get("unit_ucum"),
-            "qualitative": m.get("qualitative"), "timepoint_text": tp.get("text"),
+            "result": m.get("result"), "timepoint_text": tp.get("text"),
             "timepoint_value": tp.get("value"), "timepoint_unit": tp.get("unit"), "days": tp.get("days"),
             "is_baseline": bool(tp.get("is_baseline")) if tp else None, "date": tp.get("date"),
             "evidence": ev.get("text"), "evidence_start": ev.get("start"), "evidence_end": ev.get("end"),

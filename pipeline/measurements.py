@@ -1005,7 +1005,7 @@ def table_measurements(text: str, table: Table, analytes: Sequence[Mention], tim
                 id="", patient=pid, analyte=analyte.analyte, kind=analyte.kind,
                 value=parsed.value if parsed else None, evidence=evidence,
                 comparator=parsed.comparator if parsed else None, unit=unit if parsed else None,
-                unit_ucum=ucum if parsed else None, timepoint=timepoint_of(tmention), qualitative=qualitative,
+                unit_ucum=ucum if parsed else None, timepoint=timepoint_of(tmention), result=qualitative,
                 entity_ids=ids, flags=[], table=table.id,
                 value_span=Evidence(start=cell.start, end=cell.end, text=cell.text),
             ))

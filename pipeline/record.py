@@ -97,7 +97,14 @@ class Measurement:
     unit: str | None = None
     unit_ucum: str | None = None
     timepoint: Timepoint | None = None
-    qualitative: str | None = None
+    result: str | None = None
+    maximum: float | None = None
+    stat: str | None = None
+    sd: float | None = None
+    range: list[float] | None = None
+    n: int | None = None
+    group: str | None = None
+    reference_range: dict[str, Any] | None = None
     entity_ids: list[str] = field(default_factory=list)
     flags: list[str] = field(default_factory=list)
     derived: bool = False

@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.brat import author_spec, export_brat, find_surface, import_brat, parse_ann, parse_value
+from pipeline.brat import author_spec, export_brat, find_surface, import_brat, measurement_fields, parse_ann
 from pipeline.errors import GoldError
 from pipeline.record import validate_record
 
@@ -88,11 +88,23 @@ def test_find_surface(text, surface, cursor, expected):
     assert find_surface(text, surface, cursor) == expected
 
 
-@pytest.mark.parametrize("surface,value,comparator", [
-    ("5.46", 5.46, None), ("1,250", 1250.0, None), (">340", 340.0, ">"), ("<= 0.5", 0.5, "<="), ("≥2", 2.0, ">="),
+@pytest.mark.parametrize("surface,unit,extras,value,comparator", [
+    ("5.46", None, {}, 5.46, None), ("1,250", None, {}, 1250.0, None), (">340", None, {}, 340.0, ">"),
+    ("<= 0.5", None, {}, 0.5, "<="), ("≥2", None, {}, 2.0, ">="), ("1,8", None, {}, 1.8, None),
+    ("12 400", "ng/mL", {}, 12400.0, None), ("250\u2009000", None, {}, 250000.0, None),
+    ("1:640", "titer", {}, 640.0, None), ("1/2560", "titer", {}, 2560.0, None), ("<1:40", "titer", {}, 40.0, "<"),
+    ("negative", None, {"result": "negative"}, None, None), ("6.1", None, {"maximum": 8.4}, 6.1, None),
 ])
-def test_parse_value(surface, value, comparator):
-    assert parse_value(surface) == (value, comparator)
+def test_measurement_fields(surface, unit, extras, value, comparator):
+    fields = measurement_fields(surface, unit, extras)
+    assert (fields["value"], fields["comparator"]) == (value, comparator)
+    assert all(fields[k] == v for k, v in extras.items())
+
+
+@pytest.mark.parametrize("surface,extras", [("negative", {}), ("5", {"colour": "red"}), ("neg", {"result": "neg"})])
+def test_measurement_fields_rejects(surface, extras):
+    with pytest.raises(GoldError):
+        measurement_fields(surface, None, extras)
 
 
 SPEC = """source\tx.txt
@@ -129,7 +141,10 @@ def test_author_spec_finds_items_in_text_order():
     ("E\tCRP\tnope\n", "no norm 'nope'"),
     ("E\tPCT\tCRP\n", "not found"),
     ("M\t20\t1\tESR\tmg/L\tbl\n", "analyte 'ESR'"),
-    ("M\t20\t1\tCRP\tg/L\tbl\n", "unit 'g/L'"),
+    ("M\tnope\t1\tCRP\tg/L\tbl\n", "not a number"),
+    ("M\t20\t1\tCRP\tg/L\tbl\t{\"colour\": 1}\n", "unknown measurement key"),
+    ("D\tCRP\tcrp\tmaybe\n", "unknown drug flag"),
+    ("A\tHb\tblood\n", "kind 'blood'"),
     ("M\t20\t1\tCRP\tmg/L\tw99\n", "timepoint 'w99'"),
     ("X\tfoo\n", "unknown tag"),
     ("E\tCRP fell\tCRP\nE\tCRP\n", "not found"),       # same-label overlap is skipped, and there is no other

@@ -109,7 +109,8 @@ def test_values_equal(a, b, same):
 
 @pytest.mark.parametrize("a,b,same", [
     ("mg/L", "mg/l", True), ("µmol/L", "μmol/L", True), ("g/L", "g / L", True), ("mg/L", "mg/dL", False),
-    (None, "", True), (None, "mg/L", False),
+    (None, "", True), (None, "mg/L", False), ("IU/L", "U/L", True), ("10^9/L", "×10^3/µL", True),
+    ("/mm3", "cells/µL", True), ("titer", "titer", True),
 ])
 def test_unit_key(a, b, same):
     assert (unit_key(a) == unit_key(b)) is same
@@ -150,6 +151,45 @@ def test_measurement_matching_ignores_unit_and_time_but_reports_them():
     res = evaluate_measurements(gold, pred)
     assert res["tp"] == 1 and res["unit_ok"] == 0 and res["timepoint_ok"] == 0
     assert res["attribute_errors"][0]["wrong"] == ["unit", "timepoint"]
+
+
+def test_analytes_compare_by_vocabulary_and_spelling():
+    gold = [_m("1", "haemoglobin", 10.2), _m("1", "C-reactive protein", 12)]
+    pred = [_m("1", "hemoglobin", 10.2), _m("1", "CRP", 12)]
+    assert evaluate_measurements(gold, pred)["tp"] == 2
+
+
+def test_qualitative_results_match_on_result():
+    gold = [dict(_m("1", "anti-Ro/SSA", None), result="negative")]
+    assert evaluate_measurements(gold, [dict(_m("1", "anti-Ro/SSA", None), result="negative")])["tp"] == 1
+    assert evaluate_measurements(gold, [dict(_m("1", "anti-Ro/SSA", None), result="positive")])["tp"] == 0
+
+
+def _record(doc_id, text, entities, measurements, annotated=None):
+    doc = {"id": doc_id, "text": text, "text_sha256": "0" * 64}
+    if annotated:
+        doc["annotated"] = annotated
+    return {"document": doc, "entities": entities, "measurements": measurements, "drugs": [], "patients": []}
+
+
+def test_only_annotated_labels_are_scored():
+    text = "Rituximab lowered CRP."
+    gold = _record("d", text, [_e("DRUG", 0, 9)], [], annotated=["DRUG"])
+    pred = _record("d", text, [_e("DRUG", 0, 9), _e("LAB", 18, 21)], [])
+    res = evaluate_records({"d": gold}, {"d": pred})
+    assert res["entities"]["strict"]["micro"]["fp"] == 0
+    assert res["entities"]["strict"]["per_label"]["LAB"]["fp"] == 0
+
+
+def test_errors_are_classified_per_document_and_in_total():
+    text = "Hematocrit 31%, age 49 years."
+    g = dict(_m("1", "hematocrit", 31), value_span={"start": 11, "end": 13})
+    p1 = dict(_m("1", "hemoglobin", 31), value_span={"start": 11, "end": 14})
+    p2 = dict(_m("1", "hemoglobin", 49), value_span={"start": 20, "end": 22})
+    res = evaluate_records({"d": _record("d", text, [], [g])}, {"d": _record("d", text, [], [p1, p2])})
+    assert res["measurements"]["error_classes"] == {"wrong analyte": 1, "not a measurement: age": 1}
+    assert res["per_document"]["d"]["error_classes"] == {"not a measurement: age": 1, "wrong analyte": 1}
+    assert "wrong analyte" in format_markdown(res) and "wrong analyte: 1" in format_table(res)
 
 
 def test_fixture_entities_hand_computed(result):

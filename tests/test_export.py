@@ -16,10 +16,10 @@ def record(doc_id: str, measurements: list[dict]) -> dict:
 
 
 def meas(mid: str, value: float | None, *, tp: dict | None = None, flags: list[str] | None = None,
-         qualitative: str | None = None) -> dict:
+         result: str | None = None) -> dict:
     return {
         "id": mid, "patient": "2", "analyte": "IgA", "kind": "lab", "value": value, "comparator": None,
-        "unit": "g/L", "unit_ucum": "g/L", "qualitative": qualitative, "timepoint": tp,
+        "unit": "g/L", "unit_ucum": "g/L", "result": result, "timepoint": tp,
         "evidence": {"start": 5, "end": 40, "text": "IgA levels dropped, to 0.82 g/L", "page": 3, "bbox": None},
         "entity_ids": ["e1"], "flags": flags or [], "derived": False, "table": None,
     }
@@ -39,8 +39,8 @@ def test_measurement_rows_flatten_one_record() -> None:
 
 
 def test_rows_without_timepoint_keep_empty_time_fields() -> None:
-    (row,) = measurement_rows(record("d", [meas("m1", None, qualitative="negative")]))
-    assert row["timepoint_text"] is None and row["is_baseline"] is None and row["qualitative"] == "negative"
+    (row,) = measurement_rows(record("d", [meas("m1", None, result="negative")]))
+    assert row["timepoint_text"] is None and row["is_baseline"] is None and row["result"] == "negative"
 
 
 def test_write_exports_csv_and_jsonl(tmp_path: Path) -> None:

@@ -363,7 +363,7 @@ def test_per_patient_table(blank_nlp, assembler) -> None:
                    [["1", "2.5", "<0.05", "Negative"], ["2", "14", "340", "Positive"]],
                    "Table 1 Laboratory values after 12 weeks of treatment")
     doc = run(blank_nlp, assembler, text, [table])
-    got = [(m.patient, m.analyte, m.comparator, m.value, m.unit, m.qualitative, m.timepoint.days, m.table)
+    got = [(m.patient, m.analyte, m.comparator, m.value, m.unit, m.result, m.timepoint.days, m.table)
            for m in doc._.clinex_measurements]
     assert got == [
         ("1", "CRP", None, 2.5, "mg/L", None, 84.0, "t1"), ("1", "anti-CCP", "<", 0.05, "U/mL", None, 84.0, "t1"),

@@ -66,7 +66,7 @@ INVALID = [
     ("entities/0/start", True, "entities/0/start"),
     ("entities/0/source", "guess", "entities/0/source"),
     ("entities/0/bbox", [1, 2, 3], "entities/0/bbox"),
-    ("measurements/0/kind", "vital", "measurements/0/kind"),
+    ("measurements/0/kind", "organ", "measurements/0/kind"),
     ("measurements/0/value", "5.4", "measurements/0/value"),
     ("measurements/0/comparator", "=", "measurements/0/comparator"),
     ("measurements/0/evidence/page", 0, "measurements/0/evidence/page"),
