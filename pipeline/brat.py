@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from pipeline.errors import GoldError
-from pipeline.record import LABELS, SCHEMA_VERSION
+from pipeline.record import LABELS, SCHEMA_VERSION, drugs_from_entities
 from pipeline.units import normalize_unit
 from pipeline.values import parse_number
 
@@ -163,22 +163,6 @@ def parse_ann(ann: str, text: str, *, path: str | Path | None = None) -> tuple[d
                             path=path)
         spans[tid] = {"label": label, "start": start, "end": end, "text": text[start:end], "line": lineno}
     return spans, notes
-
-
-def drugs_from_entities(entities: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One ``drugs`` entry per normalized name (lowercase), in order of first mention."""
-    drugs: dict[str, dict[str, Any]] = {}
-    for ent in entities:
-        if ent["label"] != "DRUG":
-            continue
-        norm = ent.get("norm") or {}
-        name = str(norm.get("name") or ent["text"]).lower()
-        entry = drugs.setdefault(name, {"name": name, "class": None, "target": None, "drugbank_id": None,
-                                        "is_class": bool(norm.get("is_class", False)), "mentions": [], "dose": None})
-        entry["mentions"].append(ent["id"])
-        for key in ("class", "target", "drugbank_id"):
-            entry[key] = entry[key] or norm.get(key)
-    return list(drugs.values())
 
 
 def _document(txt_path: Path, text: str, doc_id: str) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from pipeline import __version__
-from pipeline.record import SCHEMA_VERSION, validate_record
+from pipeline.record import SCHEMA_VERSION, drugs_from_entities, validate_record
 
 if TYPE_CHECKING:
     import numpy
@@ -142,30 +142,6 @@ def _entities(source: "SourceDoc", doc: "Doc") -> list[dict[str, Any]]:
     return entities
 
 
-def _drugs(entities: list[dict[str, Any]], doses: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One entry per normalized drug name, in order of first mention."""
-    drugs: dict[str, dict[str, Any]] = {}
-    dose_by_entity: dict[str, list[dict[str, Any]]] = {}
-    for dose in doses:
-        dose_by_entity.setdefault(dose.get("entity_id", ""), []).append(dose)
-    for ent in entities:
-        if ent["label"] != "DRUG":
-            continue
-        norm = ent["norm"]
-        name = (norm.get("name") or ent["text"]).lower()
-        entry = drugs.setdefault(name, {
-            "name": name, "class": norm.get("class"), "target": norm.get("target"),
-            "drugbank_id": norm.get("drugbank_id"), "is_class": bool(norm.get("is_class", False)),
-            "mentions": [], "dose": None,
-        })
-        entry["mentions"].append(ent["id"])
-        for key in ("class", "target", "drugbank_id"):
-            entry[key] = entry[key] or norm.get(key)
-        if ent["id"] in dose_by_entity:
-            entry["dose"] = (entry["dose"] or []) + dose_by_entity[ent["id"]]
-    return list(drugs.values())
-
-
 def _located(source: "SourceDoc", item: dict[str, Any]) -> dict[str, Any]:
     """Fill page and bbox of an evidence dict from the source's layout."""
     if item and item.get("page") is None and item.get("start") is not None:
@@ -205,7 +181,7 @@ def build_record(source: "SourceDoc", doc: "Doc", *, elapsed_s: float, ner_model
         "entities": entities,
         "measurements": measurements,
         "derived": list(doc._.clinex_derived or []),
-        "drugs": _drugs(entities, list(doc._.clinex_doses or [])),
+        "drugs": drugs_from_entities(entities, list(doc._.clinex_doses or [])),
         "warnings": list(source.warnings),
         "provenance": {
             "clinex_version": __version__, "rules_sha256": rules_sha256(),

@@ -20,7 +20,7 @@ from typing import Any
 
 import regex
 
-from pipeline.document import SourceDoc
+from pipeline.document import SourceDoc, Table
 from pipeline.errors import EmptyDocumentError, InputError, UnsupportedFormatError
 from pipeline.normalize import find_title, normalize
 from pipeline.tables import parse_pipe_tables, remap_table
@@ -206,6 +206,16 @@ def read_document(path: str | Path, *, doc_id: str | None = None, pdf_engine: st
     return source
 
 
+def text_tables(raw: str, text: str, offset_map: list[int]) -> list[Table]:
+    """Pipe tables of the normalized text, and tab-separated tables of the raw text (normalization turns a
+    tab into a space) re-anchored on the normalized text."""
+    tables = parse_pipe_tables(text, delimiters=("|",))
+    if "\t" in raw:
+        tables += [remap_table(t, offset_map, text)
+                   for t in parse_pipe_tables(raw, first_id=len(tables) + 1, delimiters=("\t",))]
+    return sorted(tables, key=lambda t: t.start)
+
+
 def _read_text(path: Path, data: bytes, *, doc_id: str, fmt: str) -> SourceDoc:
     if not data.strip():
         raise EmptyDocumentError("empty document", path=path)
@@ -217,7 +227,7 @@ def _read_text(path: Path, data: bytes, *, doc_id: str, fmt: str) -> SourceDoc:
         raise EmptyDocumentError("empty document after normalization", path=path)
     return SourceDoc(id=doc_id, source_path=str(path), sha256=sha256_bytes(data), format=fmt, raw_text=raw,
                      text=text, offset_map=offset_map, pages=None, title=find_title(raw, text, offset_map),
-                     encoding=encoding, tables=parse_pipe_tables(text), warnings=list(warnings))
+                     encoding=encoding, tables=text_tables(raw, text, offset_map), warnings=list(warnings))
 
 
 def _read_pdf(path: Path, data: bytes, *, doc_id: str, engine: str, password: str | None,

@@ -36,7 +36,7 @@ import pipeline.components.entities  # noqa: F401
 import pipeline.components.ner  # noqa: F401
 import pipeline.components.ner_drugs  # noqa: F401
 import pipeline.components.timepoints  # noqa: F401
-import pipeline.measurements  # noqa: F401
+import pipeline.components.measurements  # noqa: F401 - registers clinex_measurements
 from pipeline.components import register_extensions, token_texts
 
 MAX_TEXT_CHARS = 100_000_000  # spaCy's 1M default guards the parser/NER; clinex_ner tags in chunks

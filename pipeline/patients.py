@@ -21,7 +21,8 @@ SEX_WORDS = {
     "woman": "F", "women": "F", "female": "F", "girl": "F", "lady": "F", "mother": "F",
     "man": "M", "men": "M", "male": "M", "boy": "M", "gentleman": "M", "father": "M",
 }
-_NOUN = r"(?:patient|patients|pt|pts|case|cases|subject|subjects)"
+# "pt"/"pts" only before a space, digit, "." or "#": "PTH" (parathyroid hormone) is no patient H
+_NOUN = r"(?:patients?|pts?(?=[\s\d.#])|cases?|subjects?)"
 _ID = (r"(?:\d{1,3}|(?-i:[A-H]))\b(?![.,]\d|-\w|\s*%|\s+to\b|\s*[-–]\s*\d"
        r"|[\s-]*(?:years?|yrs?|months?|weeks?|days?|hours?|h|d)\b)")
 _LIST_SEP = r"(?:\s*,\s*(?:and\s+|&\s+)?|\s+(?:and|&|or)\s+)"
@@ -87,6 +88,29 @@ def find_patient_mentions(text: str) -> list[PatientMention]:
             found.append(PatientMention(m.start(), m.end(), (str(ORDINALS[m["ord"].lower()]),), m.group(0)))
     found.sort(key=lambda p: p.start)
     return found
+
+
+# "Case 1: a 74-year-old woman ...", "Patient 2", "## Case 3", "Case report 2." at the start of a line
+_CASE_HEADING = re.compile(r"^[ \t#*]*(?:case|patient)(?:\s+(?:report|presentation|no\.?))?\s*(?P<id>\d{1,2})\b(?!\s*%)"
+                           r"(?=\s*(?:[:.)–—-]|\n|$|\s+(?:a|an|was|is|the|\(|[A-Z])))", re.IGNORECASE | re.MULTILINE)
+# a heading that ends the case sections (the discussion is about all patients, or none)
+_END_OF_CASES = re.compile(r"^[ \t#*]*(?:discussion|conclusions?|summary|references|literature review|review of the literature)"
+                           r"\b[ \t*]*$", re.IGNORECASE | re.MULTILINE)
+
+
+def case_sections(text: str) -> list[tuple[int, int, str]]:
+    """``(start, end, patient id)`` of the text under each "Case N" / "Patient N" heading.
+
+    A section runs to the next such heading or to a discussion/conclusion heading.
+    """
+    heads = [(m.start(), m["id"]) for m in _CASE_HEADING.finditer(text)]
+    ends = [m.start() for m in _END_OF_CASES.finditer(text)]
+    sections = []
+    for k, (start, pid) in enumerate(heads):
+        nxt = heads[k + 1][0] if k + 1 < len(heads) else len(text)
+        stop = min([e for e in ends if start < e < nxt], default=nxt)
+        sections.append((start, stop, str(int(pid))))
+    return sections
 
 
 def _sentence_bounds(text: str, pos: int) -> tuple[int, int]:

@@ -7,7 +7,7 @@ All ``start``/``end`` offsets index ``document.text`` (the normalized text).
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field, fields
 from functools import lru_cache
 from importlib import resources
@@ -123,6 +123,36 @@ class Measurement:
         if data.get("timepoint") is not None:
             data["timepoint"] = Timepoint.from_dict(data["timepoint"])
         return _from_dict(cls, data)
+
+
+def drugs_from_entities(entities: Iterable[dict[str, Any]],
+                        doses: Iterable[dict[str, Any]] = ()) -> list[dict[str, Any]]:
+    """The record's ``drugs``: one entry per normalized name (lowercase), in order of first mention.
+
+    ``given`` is False when every mention is negated or hypothetical (``norm.negated`` /
+    ``norm.hypothetical``); doses attach to the mention they follow.
+    """
+    drugs: dict[str, dict[str, Any]] = {}
+    dose_by_entity: dict[str, list[dict[str, Any]]] = {}
+    for dose in doses:
+        dose_by_entity.setdefault(dose.get("entity_id", ""), []).append(dose)
+    for ent in entities:
+        if ent["label"] != "DRUG":
+            continue
+        norm = ent.get("norm") or {}
+        name = str(norm.get("name") or ent["text"]).lower()
+        entry = drugs.setdefault(name, {
+            "name": name, "class": norm.get("class"), "target": norm.get("target"),
+            "drugbank_id": norm.get("drugbank_id"), "is_class": bool(norm.get("is_class", False)),
+            "mentions": [], "given": False, "dose": None,
+        })
+        entry["mentions"].append(ent["id"])
+        entry["given"] = entry["given"] or not (norm.get("negated") or norm.get("hypothetical"))
+        for key in ("class", "target", "drugbank_id"):
+            entry[key] = entry[key] or norm.get(key)
+        if ent["id"] in dose_by_entity:
+            entry["dose"] = (entry["dose"] or []) + dose_by_entity[ent["id"]]
+    return list(drugs.values())
 
 
 def validate_record(record: dict[str, Any], *, name: str | None = None) -> None:

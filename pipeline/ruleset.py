@@ -48,13 +48,15 @@ SPECS: dict[str, RuleSpec] = {
     ),
     "scores": RuleSpec(
         "scores.jsonl", ("SCORE",), ("label", "id", "kind"),
-        {**_COMMON, **_LEXICAL, "kind": STR, "units": STR_LIST, "range": "range", "requires_cue": (bool,)},
+        {**_COMMON, **_LEXICAL, "kind": STR, "units": STR_LIST, "range": "range", "requires_cue": (bool,),
+         "loinc": STR},
         {"kind": ("score",)},
     ),
     "labs": RuleSpec(
         "labs.jsonl", ("LAB",), ("label", "id", "kind"),
-        {**_COMMON, **_LEXICAL, "kind": STR, "units": STR_LIST, "range": "range", "requires_cue": (bool,)},
-        {"kind": ("lab",)},
+        {**_COMMON, **_LEXICAL, "kind": STR, "units": STR_LIST, "range": "range", "requires_cue": (bool,),
+         "loinc": STR, "split": STR_LIST},
+        {"kind": ("lab", "vital")},
     ),
     "units": RuleSpec(
         "units.jsonl", ("UNIT",), ("label", "pattern", "id", "ucum", "factor"),
@@ -65,6 +67,27 @@ SPECS: dict[str, RuleSpec] = {
         {**_COMMON, "kind": STR, "days": NUM + (type(None),), "value": NUM + (type(None),),
          "unit": STR + (type(None),)},
         {"kind": ("baseline", "number", "unit", "exclude_before", "history_before")},
+    ),
+    "linking": RuleSpec(
+        "linking.jsonl", ("LINK",), ("label", "pattern"),
+        {**_COMMON},
+    ),
+    "value_forms": RuleSpec(
+        "value_forms.jsonl", ("VALUE_FORM",), ("label", "pattern", "id"),
+        {**_COMMON, "result": STR}, {"id": ("mean_sd", "median_range", "titer", "result")},
+    ),
+    "context": RuleSpec(
+        "context.jsonl", ("CONTEXT",), ("label", "pattern", "id"),
+        {**_COMMON}, {"id": ("negated_pre", "negated_post", "hypothetical_pre", "hypothetical_post")},
+    ),
+    "findings": RuleSpec(
+        "findings.jsonl", ("FINDING",), ("label", "pattern", "id", "kind"),
+        {**_COMMON, "kind": STR}, {"kind": ("lab", "vital")},
+    ),
+    "vocabulary": RuleSpec(
+        "vocabulary.jsonl", ("WORD",), ("label", "pattern", "id"),
+        {**_COMMON}, {"id": ("back_matter_heading", "reference_cue", "population_noun", "table_result_cell",
+                             "baseline_phrase")},
     ),
     "drug_stoplist": RuleSpec(
         "drug_stoplist.jsonl", ("NOT_DRUG",), ("label", "pattern"),
@@ -150,6 +173,17 @@ def load_rules(name: str) -> list[dict[str, Any]]:
     if name not in SPECS:
         raise RuleError(f"no rule file named {name!r}", path=f"{name}.jsonl")
     return list(_load(name))
+
+
+def word_alternation(file: str, list_id: str) -> str:
+    """A regex alternation (longest first, spaces as ``\\s+``) of the ``pattern``s of ``rules/<file>.jsonl``
+    whose ``id`` is ``list_id``: word lists kept as data, compiled by the module that reads them."""
+    import regex
+
+    words = sorted({r["pattern"] for r in load_rules(file) if r.get("id") == list_id}, key=len, reverse=True)
+    if not words:
+        raise RuleError(f"no word list {list_id!r}", path=SPECS[file].file)
+    return "(?:" + "|".join(regex.escape(w).replace(r"\ ", r"\s+") for w in words) + ")"
 
 
 def validate_rules() -> list[str]:

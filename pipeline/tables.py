@@ -1,7 +1,7 @@
-"""Tables in the text: markdown pipe tables, and mapping PDF tables onto the normalized text.
+"""Tables in the text: pipe and tab-separated tables, and mapping PDF tables onto the normalized text.
 
-Pure functions. A pipe table is a header line, a separator line (``|---|:--:|``)
-and the body lines that follow, each containing ``|``. Cells carry offsets into
+Pure functions. A text table is a header line, an optional markdown separator line
+(``|---|:--:|``) and the body lines that follow, each with cells separated by ``|`` or tabs. Cells carry offsets into
 the text they were parsed from. A caption is taken from a ``Table N`` line just
 above the table; footnotes from the lines just below it that start with a
 footnote marker (``a``, ``*``, ``†``, "Abbreviations", "Note", "Data are").
@@ -20,9 +20,11 @@ _CAPTION_RE = regex.compile(r"^(?:Supplementary\s+)?Table\s+[A-Z]?\d+[A-Za-z]?\b
 _FOOTNOTE_RE = regex.compile(r"^(?:[*†‡§¶#]|[a-h][ .)]|\([a-h]\)|Abbreviations?\b|Notes?\b|Data (?:are|were)\b)")
 
 
-def split_cells(line: str, offset: int) -> list[Cell]:
-    """Cells of one pipe-table line starting at text offset ``offset`` (escaped ``\\|`` kept in the cell)."""
-    bounds = [m.start() for m in regex.finditer(r"(?<!\\)\|", line)]
+def split_cells(line: str, offset: int, delimiter: str = "|") -> list[Cell]:
+    """Cells of one table line starting at text offset ``offset``: pipe-separated (escaped ``\\|`` kept in
+    the cell) or, with ``delimiter="\\t"``, tab-separated."""
+    pattern = r"(?<!\\)\|" if delimiter == "|" else regex.escape(delimiter)
+    bounds = [m.start() for m in regex.finditer(pattern, line)]
     stripped = line.strip()
     edges = [-1, *bounds, len(line)]
     cells: list[Cell] = []
@@ -48,29 +50,62 @@ def _lines(text: str) -> list[tuple[int, str]]:
     return out
 
 
-def parse_pipe_tables(text: str, *, first_id: int = 1) -> list[Table]:
-    """Markdown pipe tables found in ``text`` with cell offsets into it."""
+def _delimiter(line: str, delimiters: tuple[str, ...] = ("\t", "|")) -> str | None:
+    """``"|"`` or ``"\\t"`` when ``line`` is a table row of at least two non-empty cells."""
+    for delimiter in delimiters:
+        if delimiter in line and sum(1 for c in line.split(delimiter) if c.strip()) >= 2:
+            return delimiter
+    return None
+
+
+def _is_label_line(line: str) -> bool:
+    """A one-cell line inside a table ("Differential count", "Clinical signs |||"): a row-group label."""
+    core = line.replace("|", "").replace("\t", "").strip()
+    return 0 < len(core) <= 60 and not core.endswith((".", ":")) and not core[0].isdigit()
+
+
+def parse_pipe_tables(text: str, *, first_id: int = 1, delimiters: tuple[str, ...] = ("\t", "|")) -> list[Table]:
+    """Tables written as text: markdown pipe tables, and blocks of two or more consecutive lines whose
+    cells are separated by ``|`` or tabs (as copied from a PDF or a web page), with cell offsets.
+
+    The first line is the header; a markdown separator line (``|---|``) is skipped, and a one-cell line
+    between rows (a row-group label) is kept as a row of one cell.
+    """
     lines = _lines(text)
     tables: list[Table] = []
-    i = 1
+    i = 0
     while i < len(lines):
-        pos, line = lines[i]
-        head_pos, head = lines[i - 1]
-        if "|" in head and _SEPARATOR_RE.match(line) and "-" in line:
-            header = split_cells(head, head_pos)
-            rows: list[list[Cell]] = []
-            j = i + 1
-            while j < len(lines) and "|" in lines[j][1] and lines[j][1].strip():
-                rows.append(split_cells(lines[j][1], lines[j][0]))
-                j += 1
-            end_pos, end_line = lines[j - 1]
-            caption = _caption_above(lines, i - 1)
-            footnotes = _footnotes_below(lines, j)
-            tables.append(Table(id=f"t{first_id + len(tables)}", header=header, rows=rows, start=head_pos,
-                                end=end_pos + len(end_line), caption=caption, footnotes=footnotes))
-            i = j + 1
-        else:
+        head_pos, head = lines[i]
+        markdown = "|" in head and i + 1 < len(lines) and bool(_SEPARATOR_RE.match(lines[i + 1][1])) \
+            and "-" in lines[i + 1][1] and not _SEPARATOR_RE.match(head)
+        delimiter = "|" if markdown and "|" in delimiters else _delimiter(head, delimiters)
+        if delimiter is None or _SEPARATOR_RE.match(head):
             i += 1
+            continue
+        rows: list[list[Cell]] = []
+        j = i + 1
+        while j < len(lines):
+            pos, line = lines[j]
+            if _SEPARATOR_RE.match(line) and "-" in line:
+                j += 1
+            elif _delimiter(line, delimiters) == delimiter or (markdown and "|" in line and line.strip()):
+                rows.append(split_cells(line, pos, delimiter))
+                j += 1
+            elif _is_label_line(line) and j + 1 < len(lines) and _delimiter(lines[j + 1][1], delimiters) == delimiter:
+                rows.append(split_cells(line, pos, delimiter) if delimiter in line else
+                            [Cell(text=line.strip(), start=pos + len(line) - len(line.lstrip()),
+                                  end=pos + len(line.rstrip()))])
+                j += 1
+            else:
+                break
+        if not rows and not markdown:
+            i += 1
+            continue
+        end_pos, end_line = lines[j - 1]
+        tables.append(Table(id=f"t{first_id + len(tables)}", header=split_cells(head, head_pos, delimiter), rows=rows,
+                            start=head_pos, end=end_pos + len(end_line), caption=_caption_above(lines, i),
+                            footnotes=_footnotes_below(lines, j)))
+        i = j
     return tables
 
 

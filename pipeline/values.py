@@ -29,7 +29,10 @@ _UNITS = ("one", "two", "three", "four", "five", "six", "seven", "eight", "nine"
 _COMP = r"(?:<=|=<|>=|=>|[<>≤≥⩽⩾~≈∼])"
 # A numeral: thousands-grouped ("1,250", "13 600") or plain with an optional
 # decimal point or decimal comma ("1.8", "1,8").
-_NUM = r"[-−–]?(?:\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d{1,3}(?:\u2009|\u202f)\d{3}(?!\d)|\d+(?:[.,]\d+)?|\.\d+)"
+_NUM = (r"[-−–]?(?:\d{1,3}(?:,\d{3})+(?![\d,])(?:\.\d+)?|\d{1,3}(?:\u2009|\u202f)\d{3}(?!\d)"
+        # "12 400 ng/mL", "250 000/µL": digit groups after a space or no-break space, a unit right after
+        r"|(?<!\d[ \u00a0])\d{1,3}(?:[ \u00a0]\d{3})+(?![\d.,])(?=\s?(?!(?:and|or|to|in|at|on|of|vs|versus|patients?|cases?)\b)[^\W\d_]|\s?[/%µμ×])"
+        r"|\d+(?:[.,]\d+)?|\.\d+)")
 NUMBER_RE = re.compile(
     rf"(?<![\w.,])(?P<comp>{_COMP}\s*)?(?P<num>{_NUM})(?:\s*/\s*(?P<max>\d+(?:\.\d+)?)(?![\d.]))?(?![\d])"
 )
@@ -43,6 +46,7 @@ _FULL_RE = re.compile(rf"^\s*(?P<comp>{_COMP}|approximately|approx\.|about)?\s*(
 
 
 _GROUPED_RE = re.compile(r"-?\d{1,3}(?:,\d{3})+(?:\.\d+)?")
+_SPACED_RE = re.compile(r"-?\d{1,3}(?:[ \u00a0]\d{3})+")
 _DECIMAL_COMMA_RE = re.compile(r"-?\d+,\d+")
 _WORD_SPLIT_RE = re.compile(r"[- ]")
 
@@ -70,6 +74,8 @@ class NumberMatch:
 def numeral_value(text: str) -> float | None:
     """The float a numeral stands for: "1,250" -> 1250, "1,8" -> 1.8, "−2" -> -2."""
     s = text.strip().replace("−", "-").replace("–", "-").replace("\u2009", "").replace("\u202f", "")
+    if _SPACED_RE.fullmatch(s):
+        s = s.replace(" ", "").replace("\u00a0", "")
     if _GROUPED_RE.fullmatch(s):
         s = s.replace(",", "")
     elif _DECIMAL_COMMA_RE.fullmatch(s):

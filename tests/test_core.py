@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from pipeline.core import _drugs, extract, offset_segments
+from pipeline.core import extract, offset_segments
 from pipeline.record import validate_record
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -27,23 +27,6 @@ ROOT = Path(__file__).resolve().parents[1]
 )
 def test_offset_segments(offset_map: list[int], expected: list[list[int]]) -> None:
     assert offset_segments(offset_map) == expected
-
-
-def test_drugs_group_mentions_by_normalized_name() -> None:
-    ents = [
-        {"id": "e1", "label": "DRUG", "text": "MTX", "norm": {"name": "methotrexate", "class": "csDMARD"}},
-        {"id": "e2", "label": "LAB", "text": "ESR", "norm": {"analyte": "ESR"}},
-        {"id": "e3", "label": "DRUG", "text": "Methotrexate", "norm": {"name": "methotrexate", "drugbank_id": "DB00563"}},
-        {"id": "e4", "label": "DRUG", "text": "NSAIDs", "norm": {"name": "nsaid", "is_class": True}},
-    ]
-    doses = [{"entity_id": "e3", "text": "15 mg weekly", "value": 15, "unit": "mg", "frequency": "weekly"}]
-    drugs = _drugs(ents, doses)
-    assert [d["name"] for d in drugs] == ["methotrexate", "nsaid"]
-    mtx = drugs[0]
-    assert mtx["mentions"] == ["e1", "e3"]
-    assert (mtx["class"], mtx["drugbank_id"]) == ("csDMARD", "DB00563")
-    assert mtx["dose"] == doses
-    assert drugs[1]["is_class"] is True and drugs[1]["dose"] is None
 
 
 @pytest.mark.parametrize("seed", range(5))

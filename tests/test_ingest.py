@@ -149,3 +149,13 @@ def test_iter_inputs(tmp_path: Path) -> None:
 def test_make_doc_id(paths: list[str], ids: list[str]) -> None:
     taken: set[str] = set()
     assert [make_doc_id(p, taken) for p in paths] == ids
+
+
+def test_tab_separated_tables_are_read_from_the_raw_text(tmp_path) -> None:
+    path = tmp_path / "tabs.txt"
+    path.write_text("A 40-year-old man.\nTest\tDay 1\tDay 3\nCRP (mg/L)\t45\t12\n", encoding="utf-8")
+    source = read_document(path)
+    assert "\t" not in source.text  # the normalized text keeps a space, the table its cells
+    [table] = source.tables
+    assert [c.text for c in table.header] == ["Test", "Day 1", "Day 3"]
+    assert [[source.text[c.start:c.end] for c in row] for row in table.rows] == [["CRP (mg/L)", "45", "12"]]

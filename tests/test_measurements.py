@@ -15,7 +15,7 @@ import regex as re
 import spacy
 from spacy.tokens import Doc, Span
 
-import pipeline.measurements  # noqa: F401 - registers the factory
+import pipeline.components.measurements  # noqa: F401 - registers the factory
 from pipeline.components import register_extensions
 from pipeline.document import Cell, Table
 from pipeline.measurements import (
@@ -288,7 +288,7 @@ def test_measurement_duration_never_governs(blank_nlp, assembler, text, follow_d
 @pytest.mark.parametrize(
     "text",
     [
-        pytest.param("The CRP was normal (normal < 20 U/ml).", id="normal-value"),
+        pytest.param("The CRP was raised (normal < 20 U/ml).", id="normal-value"),
         pytest.param("Albumin CRP (3.5-5.0) was reported.", id="reference-range"),
         pytest.param("FACIT-F (range 0-52, higher is better) is a scale.", id="scale-range"),
         pytest.param("A 49-year-old woman had a high ESR.", id="age"),
@@ -522,3 +522,10 @@ def test_end_to_end_case_series_fixture(full_nlp) -> None:
     ]
     assert [(p["id"], p["age"], p["sex"]) for p in record["patients"]] == [("1", 58, "M"), ("2", 44, "F")]
     assert [(d["value"], d["unit"], d["frequency"]) for d in record["drugs"][0]["dose"]] == [(125, "mg", "weekly")]
+
+
+def test_qualitative_result_is_a_measurement_with_no_value(blank_nlp, assembler) -> None:
+    doc = run(blank_nlp, assembler, "The CRP was normal (normal < 20 U/ml). RF was negative.")
+    got = [(m.analyte, m.value, m.result) for m in doc._.clinex_measurements]
+    assert got == [("CRP", None, "normal"), ("RF", None, "negative")]
+

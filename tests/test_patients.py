@@ -47,3 +47,14 @@ def test_patient_evidence_points_into_the_text() -> None:
 def test_find_patient_mentions(text: str, expected: list[tuple]) -> None:
     assert [m.ids for m in find_patient_mentions(text)] == expected
 
+
+
+def test_case_sections_give_the_text_under_each_case_heading():
+    from pipeline.patients import case_sections
+
+    text = ("Introduction\nWe report three cases.\n\nCase 1: a 58-year-old man\nHis CRP was 12.\n\n"
+            "Case 2\nA woman of 40. Her CRP was 3.\n\nDiscussion\nCRP fell in all cases.\n")
+    sections = case_sections(text)
+    assert [(pid, text[a:b].split("\n")[0]) for a, b, pid in sections] == [("1", "Case 1: a 58-year-old man"), ("2", "Case 2")]
+    assert "Discussion" not in text[sections[-1][0]:sections[-1][1]]
+    assert case_sections("In case 2 of the series the CRP rose.") == []

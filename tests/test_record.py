@@ -9,7 +9,7 @@ import pytest
 
 import pipeline.record as record_mod
 from pipeline.errors import SchemaError
-from pipeline.record import Evidence, Measurement, Timepoint, dumps_record, schema_errors, validate_record
+from pipeline.record import drugs_from_entities, Evidence, Measurement, Timepoint, dumps_record, schema_errors, validate_record
 
 SHA = "0" * 64
 
@@ -141,3 +141,31 @@ def test_measurement_round_trip() -> None:
     m = Measurement.from_dict(minimal_record()["measurements"][0])
     assert m.timepoint is not None and m.timepoint.is_baseline
     assert m.to_dict() == minimal_record()["measurements"][0]
+
+
+def test_drugs_group_mentions_by_normalized_name() -> None:
+    ents = [
+        {"id": "e1", "label": "DRUG", "text": "MTX", "norm": {"name": "methotrexate", "class": "csDMARD"}},
+        {"id": "e2", "label": "LAB", "text": "ESR", "norm": {"analyte": "ESR"}},
+        {"id": "e3", "label": "DRUG", "text": "Methotrexate", "norm": {"name": "methotrexate", "drugbank_id": "DB00563"}},
+        {"id": "e4", "label": "DRUG", "text": "NSAIDs", "norm": {"name": "nsaid", "is_class": True}},
+    ]
+    doses = [{"entity_id": "e3", "text": "15 mg weekly", "value": 15, "unit": "mg", "frequency": "weekly"}]
+    drugs = drugs_from_entities(ents, doses)
+    assert [d["name"] for d in drugs] == ["methotrexate", "nsaid"]
+    mtx = drugs[0]
+    assert mtx["mentions"] == ["e1", "e3"]
+    assert (mtx["class"], mtx["drugbank_id"]) == ("csDMARD", "DB00563")
+    assert mtx["dose"] == doses
+    assert drugs[1]["is_class"] is True and drugs[1]["dose"] is None
+
+
+def test_drugs_mentioned_only_as_negated_or_hypothetical_are_not_given() -> None:
+    ents = [
+        {"id": "e1", "label": "DRUG", "text": "rituximab", "norm": {"name": "rituximab", "negated": True}},
+        {"id": "e2", "label": "DRUG", "text": "belimumab", "norm": {"name": "belimumab", "hypothetical": True}},
+        {"id": "e3", "label": "DRUG", "text": "MTX", "norm": {"name": "methotrexate", "negated": True}},
+        {"id": "e4", "label": "DRUG", "text": "methotrexate", "norm": {"name": "methotrexate"}},
+    ]
+    assert [(d["name"], d["given"]) for d in drugs_from_entities(ents)] == [
+        ("rituximab", False), ("belimumab", False), ("methotrexate", True)]

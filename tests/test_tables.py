@@ -55,7 +55,6 @@ def test_parse_pipe_tables(text: str, header: list[str], rows: list[list[str]], 
 @pytest.mark.parametrize(
     "text",
     [
-        "a | b without separator\n1 | 2",
         "---\nnot a table",
         "x - y - z\n--- and prose",
         "",
@@ -63,6 +62,22 @@ def test_parse_pipe_tables(text: str, header: list[str], rows: list[list[str]], 
 )
 def test_no_table(text: str) -> None:
     assert parse_pipe_tables(text) == []
+
+
+@pytest.mark.parametrize("text,header,rows", [
+    ("a | b without separator\n1 | 2", ["a", "b without separator"], [["1", "2"]]),
+    ("Variable\tDay 1\tDay 3\nCRP (mg/L)\t45\t12\n", ["Variable", "Day 1", "Day 3"], [["CRP (mg/L)", "45", "12"]]),
+    ("Test | Now | Ref\nBlood count\nHb | 10 | 12-16\n", ["Test", "Now", "Ref"], [["Blood count"], ["Hb", "10", "12-16"]]),
+])
+def test_tables_without_separator(text: str, header: list[str], rows: list[list[str]]) -> None:
+    [table] = parse_pipe_tables(text)
+    assert [c.text for c in table.header] == header and [[c.text for c in r] for r in table.rows] == rows
+    for row in [table.header, *table.rows]:
+        assert all(text[c.start:c.end] == c.text for c in row)
+
+
+def test_prose_with_one_pipe_is_no_table() -> None:
+    assert parse_pipe_tables("The ratio was a | b.\nNothing else here.") == []
 
 
 def test_two_tables_numbered() -> None:

@@ -3,7 +3,9 @@
 Every recognizer adds candidates to ``doc.spans["clinex"]`` (through ``add_candidate``);
 this last component keeps, per label, the longest of overlapping spans (ties by
 source: rule > abbreviation > pattern > ner), sorts them by offset and numbers
-them ``e1``, ``e2``, ... in text order.
+them ``e1``, ``e2``, ... in text order. A DRUG mention that is negated or hypothetical
+("did not receive rituximab", "belimumab was considered") gets ``norm.negated`` /
+``norm.hypothetical`` (``pipeline.context``).
 """
 from __future__ import annotations
 
@@ -13,7 +15,8 @@ from typing import Any, Iterable
 from spacy.language import Language
 from spacy.tokens import Doc, Span, SpanGroup
 
-from pipeline.components import register_extensions
+from pipeline.components import doc_text, register_extensions
+from pipeline.context import treatment_context
 
 SPANS_KEY = "clinex"
 _INFO_KEY = "clinex_candidate_info"
@@ -125,8 +128,14 @@ class EntityResolver:
 
     def __call__(self, doc: Doc) -> Doc:
         kept = resolve_overlaps(list(candidates(doc)))
+        drugs = [(s.start_char, s.end_char) for s in kept if s.label_ == "DRUG"]
+        text = doc_text(doc)
         for i, span in enumerate(kept, start=1):
             source, norm = candidate_info(span)
+            if span.label_ == "DRUG":
+                state = treatment_context(text, span.start_char, span.end_char, drugs)
+                if state is not None:
+                    norm = {**norm, state: True}
             span._.clinex_id = f"e{i}"
             span._.clinex_source = source
             span._.clinex_norm = norm

@@ -1,4 +1,8 @@
-"""Generalization: the full pipeline on invented case reports of the genre the rules were not tuned on.
+"""Regression: the full pipeline on three invented case reports of the genre.
+
+These fixtures were tuned on (their errors were in view while rules were written), so they are
+regression tests, not a measure of generalization; accuracy on unseen papers is measured on the
+locked test split of the real corpus (corpus/test, README "Evaluation").
 
 Each fixture in tests/fixtures/generalization/ (SLE treated with CD19 CAR T cells, dermatomyositis
 treated with an invented antibody, a two-patient myasthenia gravis series with a per-patient table)
