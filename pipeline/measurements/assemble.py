@@ -61,7 +61,7 @@ _BLANKS = re.compile(r"[ \t]+")
 
 
 _FINDING_GAP = re.compile(r"\s*\(\s*(?:[^\W\d]+\s*){0,2}[:=]?\s*")
-_COORD_GAP = re.compile(r"\s*(?:,\s*)?(?:and\s+|&\s+)?(?:the\s+)?")
+_COORD_GAP = re.compile(r"\s*(?:,\s*)?(?:and\s+|&\s+)?(?:the\s+)?(?:(?:blood|serum|plasma|urine|urinary|arterial|total)\s+)?")
 
 
 _SHARED_UNIT_GAP = re.compile(r"\s*(?:and|&)\s+[^\d,;:()]{1,30}?\s*(?:was|of|=|:)?\s*")

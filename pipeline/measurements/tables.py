@@ -90,6 +90,7 @@ def table_measurements(text: str, table: Table, analytes: Sequence[Mention], tim
     return out
 
 
+_UNIT_AFTER_COMMA = re.compile(r",\s*([^,()]{1,15})\s*$")
 _REFERENCE_HEADER_RE = re.compile(r"^\W*(?:reference|normal|ref\b|ref\.|range|cut-?off|laboratory\s+(?:normal|reference))",
                                   re.IGNORECASE)
 
@@ -161,8 +162,12 @@ def row_table_measurements(text: str, table: Table, analytes: Sequence[Mention],
     table_time = _table_time(text, table, times)
     single = cohort[0] if len(cohort) == 1 else None
     out = []
+    group_unit: tuple[str | None, str | None] = (None, None)
     for row in table.rows:
-        if len(row) < 2:
+        if len(row) < 2 or all(not c.text for c in row[1:]):
+            # a row-group label ("Differential count (%)") states the unit of the rows under it
+            paren = _UNIT_IN_PARENS.search(row[0].text) if row else None
+            group_unit = unit_fields(normalizer(paren.group(1).strip()))[:2] if paren else (None, None)
             continue
         label = row[0]
         inside = [a for a in analytes if label.start <= a.start and a.end <= label.end]
@@ -173,10 +178,16 @@ def row_table_measurements(text: str, table: Table, analytes: Sequence[Mention],
         paren = _UNIT_IN_PARENS.search(label.text)
         if paren:
             unit, ucum, _, _ = unit_fields(normalizer(paren.group(1).strip()))
+        if unit is None:
+            comma = _UNIT_AFTER_COMMA.search(label.text)  # "ESR, mm/h"
+            if comma:
+                unit, ucum, _, _ = unit_fields(normalizer(comma.group(1).strip()))
         unit_col = next((j for j, (role, _) in roles.items() if role == "unit" and j < len(row)), None)
         if unit is None and unit_col is not None:
             unit, ucum, _, _ = unit_fields(normalizer(row[unit_col].text))
         ref_col = next((j for j, (role, _) in roles.items() if role == "ref" and j < len(row)), None)
+        if unit is None:
+            unit, ucum = group_unit
         ref = reference_range(row[ref_col].text) if ref_col is not None else None
         ref_unit = _UNIT_IN_PARENS.search(row[ref_col].text) if ref_col is not None and unit is None else None
         if ref_unit:  # "11-15 (g/dL)": the unit stated with the reference range
