@@ -248,14 +248,25 @@ def record_paths(out_dir: Path) -> list[Path]:
     return sorted(p for p in out_dir.glob("*.json") if p.stem not in RESERVED_IDS)
 
 
+def is_record(data: Any) -> bool:
+    """True for a dict shaped like a clinex record (a document and a list of measurements)."""
+    return isinstance(data, dict) and isinstance(data.get("document"), dict) \
+        and isinstance(data.get("measurements"), list)
+
+
 def iter_records(out_dir: Path) -> Iterator[dict[str, Any]]:
     """Load the records of ``out_dir`` one at a time (unparsable files are skipped with a warning)."""
     bad = 0
     for path in record_paths(out_dir):
         try:
-            yield json.loads(path.read_text(encoding="utf-8"))
+            record = json.loads(path.read_text(encoding="utf-8"))
         except (OSError, ValueError):
             bad += 1
+            continue
+        if not is_record(record):  # another tool's JSON (an evaluation, a config) in --out
+            bad += 1
+            continue
+        yield record
     if bad:
         log.warning("%d file(s) in %s are not records and were left out of the exports", bad, out_dir)
 

@@ -151,9 +151,23 @@ def find_patients(text: str) -> list[Patient]:
             patient.sex = SEX_WORDS[sex["sex"].lower()]
         patient.evidence = {"start": mention.start, "end": (sex or age).end(),
                             "text": text[mention.start:(sex or age).end()]}
+    if len(patients) == 1 and all(_in_title_or_heading(text, m.start) for m in mentions):
+        # a single-patient report is patient "1", whatever its title or headings number it ("Case 3: ...")
+        only = next(iter(patients.values()))
+        return [Patient("1", only.age, only.sex, only.evidence)] if only.age is not None else [_single_patient(text)]
     if patients:
         return sorted(patients.values(), key=lambda p: (not p.id.isdigit(), int(p.id) if p.id.isdigit() else 0, p.id))
     return [_single_patient(text)]
+
+
+def _in_title_or_heading(text: str, pos: int) -> bool:
+    """True when ``pos`` stands in the document's first line or on a short heading line."""
+    line_start = text.rfind("\n", 0, pos) + 1
+    line_end = text.find("\n", pos)
+    line = text[line_start:line_end if line_end >= 0 else len(text)]
+    title = line_start == 0 and line_end >= 0 and len(line) <= 200
+    heading = len(line.strip()) <= 60 and not line.rstrip().endswith((".", ",", ";"))
+    return title or heading
 
 
 def _single_patient(text: str) -> Patient:

@@ -86,8 +86,8 @@ SPECS: dict[str, RuleSpec] = {
     ),
     "vocabulary": RuleSpec(
         "vocabulary.jsonl", ("WORD",), ("label", "pattern", "id"),
-        {**_COMMON}, {"id": ("back_matter_heading", "reference_cue", "population_noun", "table_result_cell",
-                             "baseline_phrase")},
+        {**_COMMON, "prefix": STR}, {"id": ("back_matter_heading", "reference_cue", "population_noun", "table_result_cell",
+                                            "baseline_phrase", "specimen")},
     ),
     "drug_stoplist": RuleSpec(
         "drug_stoplist.jsonl", ("NOT_DRUG",), ("label", "pattern"),

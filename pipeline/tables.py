@@ -9,6 +9,7 @@ footnote marker (``a``, ``*``, ``†``, "Abbreviations", "Note", "Data are").
 from __future__ import annotations
 
 from bisect import bisect_left
+from collections import Counter
 from collections.abc import Sequence
 
 import regex
@@ -102,7 +103,15 @@ def parse_pipe_tables(text: str, *, first_id: int = 1, delimiters: tuple[str, ..
             i += 1
             continue
         end_pos, end_line = lines[j - 1]
-        tables.append(Table(id=f"t{first_id + len(tables)}", header=split_cells(head, head_pos, delimiter), rows=rows,
+        header = split_cells(head, head_pos, delimiter)
+        widths = Counter(len(r) for r in rows if len(r) > 1)
+        width = widths.most_common(1)[0][0] if widths else len(header)
+        # "| Case 1 | Case 2" over "Age | 25 | 31": a line opened with "|" dropped its empty first cell
+        for cells, (pos, line) in [(header, (head_pos, head))] + [(r, (r[0].start, "")) for r in rows if r]:
+            if len(cells) == width - 1 and (cells is header and head.lstrip().startswith("|") or cells is not header
+                                            and text[text.rfind("\n", 0, cells[0].start) + 1:cells[0].start].strip() == "|"):
+                cells.insert(0, Cell(text="", start=pos, end=pos))
+        tables.append(Table(id=f"t{first_id + len(tables)}", header=header, rows=rows,
                             start=head_pos, end=end_pos + len(end_line), caption=_caption_above(lines, i),
                             footnotes=_footnotes_below(lines, j)))
         i = j

@@ -344,3 +344,11 @@ def test_real_pipeline_batch_writes_valid_records_and_exports(loaded_pipeline: N
     assert (out / "measurements.csv").exists() and (out / "measurements.jsonl").exists()
     again = run_batch([str(src)], out, workers=1)
     assert again.skipped == 2 and again.ok == 0
+
+
+def test_exports_skip_a_json_that_is_no_record(tmp_path) -> None:
+    from pipeline.batch import iter_records
+
+    (tmp_path / "eval.json").write_text('{"measurements": {"micro": {}}}', encoding="utf-8")
+    (tmp_path / "doc.json").write_text('{"document": {"id": "doc"}, "measurements": []}', encoding="utf-8")
+    assert [r["document"]["id"] for r in iter_records(tmp_path)] == ["doc"]

@@ -58,3 +58,9 @@ def test_case_sections_give_the_text_under_each_case_heading():
     assert [(pid, text[a:b].split("\n")[0]) for a, b, pid in sections] == [("1", "Case 1: a 58-year-old man"), ("2", "Case 2")]
     assert "Discussion" not in text[sections[-1][0]:sections[-1][1]]
     assert case_sections("In case 2 of the series the CRP rose.") == []
+
+
+def test_a_single_patient_numbered_only_in_the_title_is_patient_1():
+    text = "Case 3: A 81-Year-Old Man With a Raised Creatinine\n\nPRESENTATION OF CASE 3\n\nA 81-year-old man was admitted."
+    assert [(p.id, p.age, p.sex) for p in find_patients(text)] == [("1", 81.0, "M")]
+    assert [p.id for p in find_patients("Her CRP fell in patient 2, a 40-year-old woman.")] == ["2"]

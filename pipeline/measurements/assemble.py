@@ -22,6 +22,7 @@ from pipeline.measurements.mentions import (
     finding_mentions,
     governing_times,
     merge_analyte_mentions,
+    with_specimen,
 )
 from pipeline.measurements.model import (
     Assembly,
@@ -61,7 +62,8 @@ _BLANKS = re.compile(r"[ \t]+")
 
 
 _FINDING_GAP = re.compile(r"\s*\(\s*(?:[^\W\d]+\s*){0,2}[:=]?\s*")
-_COORD_GAP = re.compile(r"\s*(?:,\s*)?(?:and\s+|&\s+)?(?:the\s+)?(?:(?:blood|serum|plasma|urine|urinary|arterial|total)\s+)?")
+_ABBREVIATION_GAP = re.compile(r"\s*\(\s*")
+_COORD_GAP = re.compile(r"\s*\)?\s*(?:,\s*)?(?:and\s+|&\s+)?(?:the\s+)?(?:(?:blood|serum|plasma|urine|urinary|arterial|total)\s+)?")
 
 
 _SHARED_UNIT_GAP = re.compile(r"\s*(?:and|&)\s+[^\d,;:()]{1,30}?\s*(?:was|of|=|:)?\s*")
@@ -133,12 +135,14 @@ def assemble(text: str, sentences: Sequence[tuple[int, int]], entities: Sequence
         ctx.section = next(((pid,) for a, b, pid in sections if a <= s0 < b), None)
         analytes = _within(analytes_all, analyte_starts, s0, s1)
         times = _within(times_all, time_starts, s0, s1)
-        analytes = sorted(analytes + finding_mentions(text, s0, s1, analytes + times), key=lambda a: a.start)
+        analytes = sorted([with_specimen(text, a) for a in analytes] + finding_mentions(text, s0, s1, analytes + times),
+                          key=lambda a: a.start)
         drugs = [d for d in _within(drugs_all, drug_starts, s0, s1)
                  if not any(t.start <= d.start and d.end <= t.end for t in times)]
         times = times + baseline_phrases(text, s0, s1, times)
         times.sort(key=lambda t: t.start)
-        pmentions = [PatientMention(p.start + s0, p.end + s0, p.ids, p.text) for p in find_patient_mentions(text[s0:s1])]
+        pmentions = [PatientMention(p.start + s0, p.end + s0, cohort_ids if len(cohort_ids) == 1 else p.ids, p.text)
+                     for p in find_patient_mentions(text[s0:s1])]
         blocked = [(e.start, e.end) for e in analytes + drugs + times] + [(p.start, p.end) for p in pmentions]
         # an analyte reaches its values over time and patient mentions (pipeline/binding.py)
         masks = [(t.start, t.end) for t in times] + [(p.start, p.end) for p in pmentions]
@@ -228,7 +232,10 @@ def _coordinated_analytes(text: str, analytes: Sequence[Mention], owner: Mention
     chain = [owner]
     before = [a for a in analytes if a.end <= owner.start]
     for a in reversed(before):
-        if _COORD_GAP.fullmatch(text[a.end:chain[0].start]):
+        gap = text[a.end:chain[0].start]
+        if a.analyte == chain[0].analyte and _ABBREVIATION_GAP.fullmatch(gap):
+            chain[0] = a  # "the clinical disease activity index (CDAI)": one analyte, named twice
+        elif _COORD_GAP.fullmatch(gap):
             chain.insert(0, a)
         else:
             break

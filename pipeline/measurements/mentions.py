@@ -138,3 +138,22 @@ def finding_mentions(text: str, start: int, end: int, taken: Sequence[Mention]) 
         out.append(Mention(m.start(), m.end(), "LAB", m.group(0), None,
                            {"analyte": analyte, "kind": kind, "finding": True}))
     return out
+
+
+@lru_cache(maxsize=1)
+def _specimens() -> tuple[re.Pattern[str], dict[str, str]]:
+    rules = {r["pattern"].lower(): r["prefix"] for r in load_rules("vocabulary") if r["id"] == "specimen"}
+    alt = "|".join(re.escape(w).replace(r"\ ", r"\s+") for w in sorted(rules, key=len, reverse=True))
+    return re.compile(rf"(?<![\w-])(?P<s>{alt})\s+$", re.IGNORECASE), rules
+
+
+def with_specimen(text: str, mention: Mention) -> Mention:
+    """"CSF glucose", "urine leukocytes": a specimen written right before a blood analyte makes it that
+    specimen's analyte (an analyte whose name already names a specimen is kept)."""
+    pattern, prefixes = _specimens()
+    m = pattern.search(text, max(0, mention.start - 30), mention.start)
+    analyte = mention.analyte
+    if m is None or mention.kind != "lab" or any(p.lower() in analyte.lower() for p in prefixes.values()):
+        return mention
+    prefix = prefixes[re.sub(r"\s+", " ", m["s"].lower())]
+    return replace(mention, norm={**mention.norm, "analyte": f"{prefix} {analyte}"})

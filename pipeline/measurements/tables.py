@@ -23,7 +23,7 @@ from pipeline.values import parse_number
 _UNIT_IN_PARENS = re.compile(r"\(([^()]+)\)\s*$")
 
 
-_ROW_PATIENT = re.compile(r"\s*(?:P|Pt|#)?\s*(\d{1,3})\s*")
+_ROW_PATIENT = re.compile(r"\s*(?:[A-Za-z]{1,3}\.?|#)?\s*(\d{1,3})\s*")  # "3", "P3", "Pt. 3", "PV3", "#3"
 
 
 _PATIENT_HEADER_RE = re.compile(r"^(?:patients?|pts?|case|cases|no\.?|#|id|subject)\b", re.IGNORECASE)
@@ -39,8 +39,15 @@ def table_measurements(text: str, table: Table, analytes: Sequence[Mention], tim
     if not table.header or not table.rows:
         return []
     pcol = next((i for i, c in enumerate(table.header) if _PATIENT_HEADER_RE.match(c.text)), 0)
+    # a second header line ("| | Mucosa | BSA (%) | Anti-Dsg1"): no value in it, names under a spanning header
+    sub = table.rows[0] if len(table.rows) > 1 and not any(parse_number(c.text) for c in table.rows[0]) else None
+    headers = list(table.header)
+    if sub is not None:
+        headers = [sub[i] if i < len(sub) and sub[i].text else (headers[i] if i < len(headers) else sub[i])
+                   for i in range(max(len(headers), len(sub)))]
+    body = table.rows[1:] if sub is not None else table.rows
     columns: dict[int, tuple[Mention, str | None, str | None, Mention | None]] = {}
-    for i, cell in enumerate(table.header):
+    for i, cell in enumerate(headers):
         if i == pcol:
             continue
         inside = [a for a in analytes if cell.start <= a.start and a.end <= cell.end]
@@ -58,7 +65,7 @@ def table_measurements(text: str, table: Table, analytes: Sequence[Mention], tim
             return by_row
     table_time = _table_time(text, table, times)
     out = []
-    for r, row in enumerate(table.rows):
+    for r, row in enumerate(body):
         if pcol >= len(row):
             continue
         pid = _row_patient(row[pcol].text, r, cohort)
