@@ -54,7 +54,8 @@ _INITIALS = re.compile(r"^(?:[A-Z]\.)+$|^(?:[a-z]\.){2,}$")
 
 def make_tokenizer(nlp: Language):
     """scispaCy's combined rule tokenizer plus a suffix rule splitting the period after
-    ``g/L.``, ``mg/dL.``, ``IgA.`` (an upper-case letter after ``/`` or a lower-case one).
+    ``g/L.``, ``mg/dL.``, ``IgA.`` (an upper-case letter after ``/`` or a lower-case one), and an
+    infix rule splitting a glued equals sign (``SDAI=12.3``).
 
     Needs only ``nlp.vocab`` and ``nlp.Defaults``, so it can serve as the tokenizer factory
     while ``nlp`` is being built (see ``clinex_tokenizer``)."""
@@ -76,6 +77,9 @@ def make_tokenizer(nlp: Language):
     with warnings.catch_warnings():
         warnings.simplefilter("ignore", FutureWarning)  # spaCy's own suffix classes trip re's set-union warning
         tokenizer.suffix_search = re.compile(f"{extra}|{tokenizer.suffix_search.__self__.pattern}").search
+        # "SDAI=12.3", "CRP=45": an equals sign glued between a name and its value is a token of its own
+        infix = r"(?<=[A-Za-z0-9)\]])=(?=[0-9<>≤≥(.])"
+        tokenizer.infix_finditer = re.compile(f"{infix}|{tokenizer.infix_finditer.__self__.pattern}").finditer
     tokenizer.rules = scispacy_exceptions(nlp.Defaults.tokenizer_exceptions, ABBREVIATIONS, ORTH)
     return tokenizer
 

@@ -148,7 +148,7 @@ def _patterns() -> list[tuple[str, regex.Pattern]]:
     flags = regex.IGNORECASE | regex.VERSION1
     specs = [
         # "week 12 and 1 at week 24": a last conjunct with a time of its own is a value, not a time
-        ("coord_unit_first", rf"\b(?P<unit>day|week|month)s?\s+(?P<nums>(?>\d+(?:{conj}\d+)+))\b{own_time}"),
+        ("coord_unit_first", rf"\b(?P<unit>day|week|month)s?\s+(?P<nums>(?>\d+(?:{conj}\d+(?![.,]?\d))+))\b{own_time}"),
         ("coord_unit_after", rf"\b(?P<nums>{num}-?(?:{conj}{num}-?)+)[- ](?P<unit>{point_unit}){not_age}"
                              rf"(?:[- ](?P<rel>post|after|following|from)[- ]?(?P<anchor>{anchor})?)?"),
         ("unit_num", rf"\b(?P<unit>day|week|month|year)\s+(?P<num>\d+)\b(?!\s*(?:-|to)\s*\d)"

@@ -151,7 +151,7 @@ def test_nlp_default_model_when_shipped():
 
 
 def _reference_tokenizer():
-    """The tokenizer built the plain way: scispaCy's recipe on a blank pipeline, suffix rule added after."""
+    """The tokenizer built the plain way: scispaCy's recipe on a blank pipeline, suffix and "=" infix rules added after."""
     import re
     import warnings
 
@@ -165,6 +165,8 @@ def _reference_tokenizer():
         tok = combined_rule_tokenizer(blank)
         extra = r"(?<=[/{al}][{au}])\.$".format(al=char_classes.ALPHA_LOWER, au=char_classes.ALPHA_UPPER)
         tok.suffix_search = re.compile(f"{extra}|{tok.suffix_search.__self__.pattern}").search
+        infix = r"(?<=[A-Za-z0-9)\]])=(?=[0-9<>≤≥(.])"
+        tok.infix_finditer = re.compile(f"{infix}|{tok.infix_finditer.__self__.pattern}").finditer
     return tok
 
 
@@ -184,3 +186,4 @@ def test_nlp_default_model_uses_clinex_tokenizer():
     nlp = load_nlp(ner_model="default")
     assert nlp.config["nlp"]["tokenizer"] == {"@tokenizers": "clinex_tokenizer.v1"}
     assert [t.text for t in nlp.make_doc("to 0.80 g/L.")] == ["to", "0.80", "g/L", "."]
+    assert [t.text for t in nlp.make_doc("SDAI=12.3")] == ["SDAI", "=", "12.3"]

@@ -88,6 +88,8 @@ def analyte_rules() -> tuple[dict[str, AnalyteInfo], dict[str, AnalyteInfo], tup
                     folded.setdefault(term_key(term), info)
             for abbr in rule.get("abbreviations", []):
                 exact.setdefault(abbr, info)
+                if abbr[:1].islower() and not abbr[1:2].isupper():  # "anti-Ro" opening a sentence: "Anti-Ro"
+                    exact.setdefault(abbr[0].upper() + abbr[1:], info)
             for pattern in rule.get("regex", []):
                 regexes.append((pattern, info))
     return folded, exact, tuple(regexes)

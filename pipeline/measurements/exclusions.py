@@ -24,7 +24,7 @@ _TIME_WORD_BEFORE = re.compile(
 
 # "day 60, 90, and 60" is a list of times, but in "5 at week 12 and 1 at week 24" the 1 has a time of its own
 _TIME_LIST_RE = re.compile(
-    r"\b(?:days?|weeks?|months?|years?|D|W|M)\s*(?>\d+(?:\s*(?:,\s*(?:and\s+)?|and\s+|or\s+)\d+)+)"
+    r"\b(?:days?|weeks?|months?|years?|D|W|M)\s*(?>\d+(?:\s*(?:,\s*(?:and\s+)?|and\s+|or\s+)\d+(?![.,]?\d))+)"
     r"(?!\s+(?:at|on|in|by|after)\s+(?:the\s+)?(?:days?|weeks?|months?|years?)\b)", re.IGNORECASE)
 
 
