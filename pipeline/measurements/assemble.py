@@ -53,28 +53,14 @@ from pipeline.values import NumberMatch, find_numbers
 
 # a number word in a value position ("had fallen to two and ..."), not a count of something ("two patients")
 _WORD_VALUE_BEFORE = re.compile(r"\b(?:to|from|of|was|were|is|are)\s+$", re.IGNORECASE)
-
-
 _WORD_VALUE_AFTER = re.compile(r"^\s*(?:[,.;:)]|(?:and|or|at|in|on|by|points?)\b|$)", re.IGNORECASE)
-
-
 _BLANKS = re.compile(r"[ \t]+")
-
-
 _FINDING_GAP = re.compile(r"\s*\(\s*(?:[^\W\d]+\s*){0,2}[:=]?\s*")
 _ABBREVIATION_GAP = re.compile(r"\s*\(\s*")
 _COORD_GAP = re.compile(r"\s*\)?\s*(?:,\s*)?(?:and\s+|&\s+)?(?:the\s+)?(?:(?:blood|serum|plasma|urine|urinary|arterial|total)\s+)?")
-
-
 _SHARED_UNIT_GAP = re.compile(r"\s*(?:and|&)\s+[^\d,;:()]{1,30}?\s*(?:was|of|=|:)?\s*")
-
-
 _DEMOGRAPHIC = re.compile(r"\b\d{1,3}[- ]year[- ]old\b|\baged\s+\d", re.IGNORECASE)
-
-
 _FALLBACK_SENTENCE_END = re.compile(r"(?<!\b(?:Fig|Figs|al|vs|No|no|e\.g|i\.e|approx|ca))[.!?](?=\s+[A-Z(\[])|\n\s*\n")
-
-
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
 
 

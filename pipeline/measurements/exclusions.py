@@ -10,95 +10,43 @@ from pipeline.ruleset import word_alternation
 
 _MONTHS = (r"(?:Jan(?:uary)?|Feb(?:ruary)?|Mar(?:ch)?|Apr(?:il)?|May|June?|July?|Aug(?:ust)?|Sep(?:t(?:ember)?)?|"
            r"Oct(?:ober)?|Nov(?:ember)?|Dec(?:ember)?)")
-
-
 _TIME_UNIT_AFTER = re.compile(
     r"^(?:\s*-\s*|\s+)?(?:years?|yrs?|y/o|months?|mos?|weeks?|wks?|days?|d|hours?|hrs?|h|minutes?|mins?|"
     r"year-old|month-old|week-old|day-old)\b|^-(?:\s+(?:and|or|to)\s+\d)", re.IGNORECASE)
-
-
 _TIME_WORD_BEFORE = re.compile(
     r"(?:\b(?:day|days|week|weeks|month|months|year|years|wk|wks|visit|cycle|cycles|grade|stage|type|class|"
     r"phase|version|aged?|age of|number|no\.|n\s*=|N\s*=)|\b[DWM])\s*$", re.IGNORECASE)
-
-
 # "day 60, 90, and 60" is a list of times, but in "5 at week 12 and 1 at week 24" the 1 has a time of its own
 _TIME_LIST_RE = re.compile(
     r"\b(?:days?|weeks?|months?|years?|D|W|M)\s*(?>\d+(?:\s*(?:,\s*(?:and\s+)?|and\s+|or\s+)\d+(?![.,]?\d))+)"
     r"(?!\s+(?:at|on|in|by|after)\s+(?:the\s+)?(?:days?|weeks?|months?|years?)\b)", re.IGNORECASE)
-
-
 _FIG_BEFORE = re.compile(
     r"(?:\bFig(?:ure)?s?\.?|\bTables?|\bTab\.|\bSuppl\w*\.?|\bref(?:erence)?s?\.?|\bEq\.?|\bequation|"
     r"\bchapter|\bsection|\bp\.)\s*S?$", re.IGNORECASE)
-
-
 _REFRANGE_BEFORE = re.compile(rf"\b{word_alternation('vocabulary', 'reference_cue')}(?![\w])[^;]{{0,18}}$", re.IGNORECASE)
-
-
 _STATS_BEFORE = re.compile(r"\b(?:p|P)\s*(?:[<=>≤≥]|value)\s*$|\b(?:OR|HR|RR|CI|SD|IQR|SE)\s*[=:,]?\s*$")
-
-
 _POPULATION_AFTER = re.compile(
     r"^\s*%?\s*(?:of\s+(?:the\s+|all\s+|our\s+)?(?:[\w-]+\s+){0,3}|\s*(?:(?!in\b|for\b|of\b|from\b|to\b|at\b|and\b|or\b)[\w-]+\s+)?)"
     rf"{word_alternation('vocabulary', 'population_noun')}\b", re.IGNORECASE)
-
-
 _CI_AFTER = re.compile(r"^\s*%\s*(?:CI|confidence)", re.IGNORECASE)
-
-
 _EXCLUDED_HEADINGS = re.compile(rf"^\W*{word_alternation('vocabulary', 'back_matter_heading')}\W*$", re.IGNORECASE)
-
-
 _HEADING_LINE = re.compile(r"^[ \t]*(?P<h>[^\n]{1,60})[ \t]*$", re.MULTILINE)
-
-
 # the patterns of ``excluded_number`` and the readers below, compiled once (they run per number)
 _RANGE_BEFORE = re.compile(r"(?<![A-Za-z]-?)\b\d+(?:\.\d+)?\s*[-–—]\s*$")
-
-
 _RANGE_AFTER = re.compile(r"^\s*[-–—]\s*\d")
-
-
 _COMPARATOR_START = re.compile(r"[<>≤≥=~≈]")
-
-
 _P_BEFORE = re.compile(r"\b[pP]\s*$")
-
-
 _PER_VOLUME_AFTER = re.compile(r"^\s*/\s*(?:L|l|µL|μL|uL|mm3|mm\^3|mm³)\b")
-
-
 _HYPHEN_WORD_AFTER = re.compile(r"^-\w")
-
-
 _HYPHEN_TIME_AFTER = re.compile(r"^-(?:year|month|week|day)", re.IGNORECASE)
-
-
 _DIGIT_AFTER = re.compile(r"^\d")
-
-
 _LONG_NUMBER = re.compile(r"\d{7,}")
-
-
 _MONTH_AFTER = re.compile(rf"^\s*{_MONTHS}\b")
-
-
 _MONTH_BEFORE = re.compile(rf"\b{_MONTHS}\.?\s*$")
-
-
 _YEAR = re.compile(r"(?:19|20)\d\d")
-
-
 _UNIT_START_AFTER = re.compile(r"^\s*(?:[a-zµμ%/]|U\b)")
-
-
 _BRACKET_BEFORE = re.compile(r"\[\s*$")
-
-
 _CITATION_AFTER = re.compile(r"^\s*[,\]]\s*\d*\s*\]")
-
-
 _DIGITS = re.compile(r"\d+")
 
 

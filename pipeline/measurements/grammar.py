@@ -17,28 +17,14 @@ from pipeline.patients import (
 from pipeline.values import NumberMatch
 
 _RESPECTIVELY_RE = re.compile(r"\brespectively\b", re.IGNORECASE)
-
-
 _FROM_RE = re.compile(r"\bfrom\b", re.IGNORECASE)
-
-
 _TO_RE = re.compile(r"\bto\b", re.IGNORECASE)
-
-
 _LIST_GAP_RE = re.compile(r"^\s*(?:,\s*)?(?:(?:and|or|&)\s+)?$")
-
-
 _TIME_GAP_RE = re.compile(r"^[\s,]*(?:(?:at|on|in|by|after|during|of|the|a|an|and)\s+)*$", re.IGNORECASE)
-
-
 _PAT_TRAILING_GAP_RE = re.compile(r"^[\s,]*(?:(?:in|for|of|and)\s+)?(?:the\s+)?$", re.IGNORECASE)
-
-
 _PAT_LEADING_GAP_RE = re.compile(
     r"^[\s,:]*(?:(?:was|were|had|has|is|are|showed|of|at|decreased|increased|dropped|declined|fell|rose|"
     r"improved|went|from)\s+)*$", re.IGNORECASE)
-
-
 _LETTER = re.compile(r"[A-Za-z]")
 
 

@@ -15,8 +15,6 @@ from pipeline.record import Timepoint
 from pipeline.ruleset import load_rules
 
 _MERGE_GAP_RE = re.compile(r"^[\s()\[\],\-–]*$")
-
-
 _COMPOSITE_GAP = re.compile(r"[\s()\-–]*(?:scores?\s*)?(?:(?:based\s+on|using|with|calculated\s+with)\s+(?:the\s+)?)?",
                             re.IGNORECASE)
 
@@ -101,8 +99,6 @@ def timepoint_of(m: Mention | None, index: int | None = None) -> Timepoint | Non
 
 
 BASELINE_DEFAULT = Timepoint(text=None, value=None, unit=None, days=0.0, is_baseline=True)
-
-
 FOLLOW_UP_UNSTATED = Timepoint(text=None, value=None, unit=None, days=None, is_baseline=False)
 
 

@@ -22,20 +22,12 @@ from pipeline.record import Evidence, Measurement, Timepoint
 from pipeline.ruleset import load_rules
 
 FOLLOW_UP_RE = re.compile(r"follow[- ]?up|period|over\b|during|throughout", re.IGNORECASE)
-
-
 _PRONOUN_RE = re.compile(r"\b(?:he|she|his|her|him)\b", re.IGNORECASE)
-
-
 # a time fronted as the frame of a sentence ("At month 3, the SLEDAI-2K had decreased ...")
 _FRONTED_GAP_RE = re.compile(r"^\s*(?:(?:at|on|by|after|in)\s+)?(?:the\s+)?$", re.IGNORECASE)
-
-
 # a follow-up with no stated time: its values take no time from an earlier sentence
 _UNSTATED_FOLLOW_UP_RE = re.compile(r"\b(?:throughout|during|over)\s+(?:the\s+)?(?:entire\s+|whole\s+)?follow[- ]?up\b"
                                     r"|\bat\s+(?:the\s+)?last\s+(?:follow[- ]?up|visit)\b", re.IGNORECASE)
-
-
 _COMMA_AHEAD = re.compile(r"\s*,")
 
 

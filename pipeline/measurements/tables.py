@@ -21,14 +21,8 @@ from pipeline.ruleset import word_alternation
 from pipeline.values import parse_number
 
 _UNIT_IN_PARENS = re.compile(r"\(([^()]+)\)\s*$")
-
-
 _ROW_PATIENT = re.compile(r"\s*(?:[A-Za-z]{1,3}\.?|#)?\s*(\d{1,3})\s*")  # "3", "P3", "Pt. 3", "PV3", "#3"
-
-
 _PATIENT_HEADER_RE = re.compile(r"^(?:patients?|pts?|case|cases|no\.?|#|id|subject)\b", re.IGNORECASE)
-
-
 _QUALITATIVE_RE = re.compile(rf"^(?:{word_alternation('value_forms', 'result')}|"
                              rf"{word_alternation('vocabulary', 'table_result_cell')})$", re.IGNORECASE)
 
@@ -100,14 +94,8 @@ def table_measurements(text: str, table: Table, analytes: Sequence[Mention], tim
 _UNIT_AFTER_COMMA = re.compile(r",\s*([^,()]{1,15})\s*$")
 _REFERENCE_HEADER_RE = re.compile(r"^\W*(?:reference|normal|ref\b|ref\.|range|cut-?off|laboratory\s+(?:normal|reference))",
                                   re.IGNORECASE)
-
-
 _UNIT_HEADER_RE = re.compile(r"^\W*units?\W*$", re.IGNORECASE)
-
-
 _ADMISSION_RE = re.compile(r"\b(?:on\s+|at\s+)?(?:admission|presentation|initial|first\s+visit|diagnosis)\b", re.IGNORECASE)
-
-
 _REF_RANGE_CELL = re.compile(r"^\s*(?P<lo>\d+(?:[.,]\d+)?)\s*[-–—~]\s*(?P<hi>\d+(?:[.,]\d+)?)\s*(?:\((?P<u1>[^()]+)\))?\s*$|"
                              r"^\s*(?P<cmp>[<>≤≥])\s*(?P<lim>\d+(?:[.,]\d+)?)\s*(?:\((?P<u2>[^()]+)\))?\s*$")
 

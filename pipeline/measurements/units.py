@@ -13,14 +13,8 @@ from pipeline.measurements.model import UnitNormalizer, Value
 from pipeline.measurements.patterns import _LOST_SUPERSCRIPT
 
 _FIRST_HOUR_RE = re.compile(r"\s*\((?:in\s+the\s+)?(?:1st|first)\s+h(?:ou)?r\)", re.IGNORECASE)
-
-
 _SCORE_NON_UNITS = {"unit", "units", "point", "points", "pts", "pt", "score", "scores"}
-
-
 _OPTIONAL_BLANK = re.compile(r"[ \t]?")
-
-
 _NON_SPACE = re.compile(r"[^\s]+")
 
 
