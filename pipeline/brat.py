@@ -346,7 +346,7 @@ def author_spec(spec: str, text: str, *, path: str | Path | None = None) -> tupl
       ``hypothetical``, comma-separated);
     * ``P SURFACE ID AGE SEX``: a patient, over the phrase giving the age;
     * ``M SURFACE PATIENT ANALYTE UNIT|- TPKEY|- [{json}]``: a measurement over its value as
-      written; the optional JSON sets ``result``, ``maximum``, ``stat``, ``sd``, ``range``, ``n``,
+      written (``^`` as SURFACE: over the same words as the previous measurement); the optional JSON sets ``result``, ``maximum``, ``stat``, ``sd``, ``range``, ``n``,
       ``group``, ``reference_range``, ``comparator`` or (rarely) ``value``.
 
     Items are found in text order: each search starts one character after the
@@ -434,13 +434,21 @@ def author_spec(spec: str, text: str, *, path: str | Path | None = None) -> tupl
                 unit = None if unit == "-" else unit
                 if tpkey != "-" and tpkey not in tps:
                     raise GoldError(f"line {lineno}: no timepoint {tpkey!r} defined", path=path)
+                previous = next((it for it in reversed(items) if it[0] == MEASUREMENT), None)
+                if surface == "^":  # the same written value as the previous M line ("C3 and C4 were low")
+                    if previous is None:
+                        raise GoldError(f"line {lineno}: '^' needs a measurement before it", path=path)
+                    start, end = previous[1], previous[2]
+                    surface = text[start:end]
+                else:
+                    start = locate(surface.strip(), lineno)
+                    end = start + len(surface.strip())
                 fields = measurement_fields(surface, unit, extras, lineno=lineno, path=path)
                 code = ucum.get(unit) if unit else None
                 if unit is not None and code is None:
                     unit, code = canonical_unit(unit)
-                start = locate(surface.strip(), lineno)
                 fields = {k: v for k, v in fields.items() if v is not None or k in ("value", "comparator", "result")}
-                items.append((MEASUREMENT, start, start + len(surface.strip()), {
+                items.append((MEASUREMENT, start, end, {
                     "patient": patient, "analyte": analyte, "kind": kinds[analyte], **fields,
                     "unit": unit, "unit_ucum": code,
                     "timepoint": dict(tps[tpkey]) if tpkey != "-" else None,

@@ -141,7 +141,7 @@ def test_author_spec_finds_items_in_text_order():
     ("E\tCRP\tnope\n", "no norm 'nope'"),
     ("E\tPCT\tCRP\n", "not found"),
     ("M\t20\t1\tESR\tmg/L\tbl\n", "analyte 'ESR'"),
-    ("M\tnope\t1\tCRP\tg/L\tbl\n", "not a number"),
+    ("M\tCRP\t1\tCRP\tg/L\tbl\n", "not a number"),
     ("M\t20\t1\tCRP\tg/L\tbl\t{\"colour\": 1}\n", "unknown measurement key"),
     ("D\tCRP\tcrp\tmaybe\n", "unknown drug flag"),
     ("A\tHb\tblood\n", "kind 'blood'"),
@@ -153,3 +153,13 @@ def test_author_spec_errors(bad, message):
     head = "\n".join(SPEC.splitlines()[:7]) + "\n"
     with pytest.raises(GoldError, match=message):
         author_spec(head + bad, TEXT.replace(" CRP again.", ""), path="s.spec")
+
+
+def test_author_spec_caret_reuses_the_previous_value_span():
+    text = "C3 and C4 were low."
+    spec = "A\tC3\tlab\nA\tC4\tlab\nM\tlow\t1\tC3\t-\t-\t{\"result\": \"low\"}\nM\t^\t1\tC4\t-\t-\t{\"result\": \"low\"}\n"
+    ann, _ = author_spec(spec, text)
+    spans = [line.split("\t")[1] for line in ann.splitlines() if line.startswith("T")]
+    assert spans == ["Measurement 15 18", "Measurement 15 18"]
+    with pytest.raises(GoldError, match="needs a measurement"):
+        author_spec("A\tC3\tlab\nM\t^\t1\tC3\t-\t-\t{\"result\": \"low\"}\n", text)
