@@ -496,9 +496,16 @@ def _m_brief(m: dict[str, Any]) -> str:
     return f"patient {m.get('patient')} {m.get('analyte')} {comp}{shown}{unit} @ {_tp_text(m.get('timepoint'))}"
 
 
+def _sentence_of(text: str, span: dict[str, Any]) -> str:
+    """The marked sentence around an evidence span ("" when the span is missing or outside the text)."""
+    if "start" not in span or span["end"] > len(text):
+        return ""
+    return sentence_at(text, span["start"], span["end"])
+
+
 def _measurement_error(text: str, m: dict[str, Any], kind: str) -> dict[str, Any]:
     ev = m.get("evidence") or {}
-    sentence = sentence_at(text, ev["start"], ev["end"]) if "start" in ev and ev["end"] <= len(text) else ev.get("text", "")
+    sentence = _sentence_of(text, ev) or ev.get("text", "")
     return {"kind": kind, "tuple": _m_brief(m), "patient": m.get("patient"), "analyte": m.get("analyte"),
             "value": m.get("value"), "sentence": sentence}
 
@@ -506,16 +513,14 @@ def _measurement_error(text: str, m: dict[str, Any], kind: str) -> dict[str, Any
 def _classified_error(text: str, e: dict[str, Any]) -> dict[str, Any]:
     g, p = e["gold"], e["pred"]
     ev = (p or {}).get("value_span") or (p or {}).get("evidence") or (g or {}).get("evidence") or {}
-    sentence = sentence_at(text, ev["start"], ev["end"]) if "start" in ev and ev["end"] <= len(text) else ""
     return {"class": e["class"], "gold": _m_brief(g) if g else None, "pred": _m_brief(p) if p else None,
-            "sentence": sentence}
+            "sentence": _sentence_of(text, ev)}
 
 
 def _attribute_error(text: str, a: dict[str, Any]) -> dict[str, Any]:
     g, p = a["gold"], a["pred"]
     ev = p.get("evidence") or g.get("evidence") or {}
-    sentence = sentence_at(text, ev["start"], ev["end"]) if "start" in ev and ev["end"] <= len(text) else ""
-    return {"wrong": a["wrong"], "gold": _m_brief(g), "pred": _m_brief(p), "sentence": sentence}
+    return {"wrong": a["wrong"], "gold": _m_brief(g), "pred": _m_brief(p), "sentence": _sentence_of(text, ev)}
 
 
 def evaluate_dirs(gold_dir: Path, pred_dir: Path, *, doc_ids: Iterable[str] | None = None,

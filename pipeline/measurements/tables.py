@@ -48,9 +48,7 @@ def table_measurements(text: str, table: Table, analytes: Sequence[Mention], tim
         if not inside:
             continue
         unit = ucum = None
-        paren = _UNIT_IN_PARENS.search(cell.text)
-        if paren:
-            unit, ucum, _, _ = unit_fields(normalizer(paren.group(1).strip()))
+        unit, ucum = _cell_unit(cell.text, _UNIT_IN_PARENS, normalizer)
         col_time = next((t for t in times if cell.start <= t.start and t.end <= cell.end), None)
         columns[i] = (inside[0], unit, ucum, col_time)
     if len(columns) < 2:
@@ -98,6 +96,12 @@ _UNIT_HEADER_RE = re.compile(r"^\W*units?\W*$", re.IGNORECASE)
 _ADMISSION_RE = re.compile(r"\b(?:on\s+|at\s+)?(?:admission|presentation|initial|first\s+visit|diagnosis)\b", re.IGNORECASE)
 _REF_RANGE_CELL = re.compile(r"^\s*(?P<lo>\d+(?:[.,]\d+)?)\s*[-–—~]\s*(?P<hi>\d+(?:[.,]\d+)?)\s*(?:\((?P<u1>[^()]+)\))?\s*$|"
                              r"^\s*(?P<cmp>[<>≤≥])\s*(?P<lim>\d+(?:[.,]\d+)?)\s*(?:\((?P<u2>[^()]+)\))?\s*$")
+
+
+def _cell_unit(cell: str, pattern: re.Pattern[str], normalizer: UnitNormalizer) -> tuple[str | None, str | None]:
+    """(unit, UCUM code) named in a cell by ``pattern``'s first group ("Hemoglobin (g/dL)", "ESR, mm/h")."""
+    m = pattern.search(cell)
+    return unit_fields(normalizer(m.group(1).strip()))[:2] if m else (None, None)
 
 
 def reference_range(cell: str) -> dict[str, Any] | None:
@@ -161,22 +165,16 @@ def row_table_measurements(text: str, table: Table, analytes: Sequence[Mention],
     for row in table.rows:
         if len(row) < 2 or all(not c.text for c in row[1:]):
             # a row-group label ("Differential count (%)") states the unit of the rows under it
-            paren = _UNIT_IN_PARENS.search(row[0].text) if row else None
-            group_unit = unit_fields(normalizer(paren.group(1).strip()))[:2] if paren else (None, None)
+            group_unit = _cell_unit(row[0].text, _UNIT_IN_PARENS, normalizer) if row else (None, None)
             continue
         label = row[0]
         inside = [a for a in analytes if label.start <= a.start and a.end <= label.end]
         if not inside:
             continue
         analyte = inside[0]
-        unit = ucum = None
-        paren = _UNIT_IN_PARENS.search(label.text)
-        if paren:
-            unit, ucum, _, _ = unit_fields(normalizer(paren.group(1).strip()))
-        if unit is None:
-            comma = _UNIT_AFTER_COMMA.search(label.text)  # "ESR, mm/h"
-            if comma:
-                unit, ucum, _, _ = unit_fields(normalizer(comma.group(1).strip()))
+        unit, ucum = _cell_unit(label.text, _UNIT_IN_PARENS, normalizer)
+        if unit is None:  # "ESR, mm/h"
+            unit, ucum = _cell_unit(label.text, _UNIT_AFTER_COMMA, normalizer)
         unit_col = next((j for j, (role, _) in roles.items() if role == "unit" and j < len(row)), None)
         if unit is None and unit_col is not None:
             unit, ucum, _, _ = unit_fields(normalizer(row[unit_col].text))
@@ -184,9 +182,8 @@ def row_table_measurements(text: str, table: Table, analytes: Sequence[Mention],
         if unit is None:
             unit, ucum = group_unit
         ref = reference_range(row[ref_col].text) if ref_col is not None else None
-        ref_unit = _UNIT_IN_PARENS.search(row[ref_col].text) if ref_col is not None and unit is None else None
-        if ref_unit:  # "11-15 (g/dL)": the unit stated with the reference range
-            unit, ucum, _, _ = unit_fields(normalizer(ref_unit.group(1).strip()))
+        if ref_col is not None and unit is None:  # "11-15 (g/dL)": the unit stated with the reference range
+            unit, ucum = _cell_unit(row[ref_col].text, _UNIT_IN_PARENS, normalizer)
         evidence = Evidence(start=row[0].start, end=row[-1].end, text=text[row[0].start:row[-1].end])
         for j, cell in enumerate(row[1:], start=1):
             role, what = roles.get(j, ("time", None))
